@@ -1,0 +1,229 @@
+"""``perf-analytics``: set up the warehouse, generate demo data, ingest and run the pipeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dagster_project.config import PROJECT_ROOT, get_settings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console()
+
+DateOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])]
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+def _yesterday() -> dt.date:
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    downgrade: Annotated[bool, typer.Option(help="Downgrade to --revision instead.")] = False,
+) -> None:
+    """Apply (or revert) the database migrations."""
+    from dagster_project.warehouse import migrate as migrations
+    from dagster_project.warehouse.database import resolve_database_url
+
+    url = resolve_database_url()
+    (migrations.downgrade if downgrade else migrations.upgrade)(url, revision)
+    console.print(f"database at revision [bold]{migrations.current_revision(url)}[/]")
+
+
+@app.command()
+def generate(
+    items: int = 500,
+    days: int = 60,
+    end_date: DateOption = None,
+    seed: int = 42,
+    landing_dir: Annotated[Path | None, typer.Option(help="Default: LANDING_DIR.")] = None,
+) -> None:
+    """Write deterministic synthetic landing files (with ground truth) for every platform."""
+    summary = _generate(items, days, _day(end_date) or _yesterday(), seed, landing_dir)
+    console.print(
+        f"wrote {summary.rows:,} rows ({summary.dirty_rows} dirty) in {summary.files} files "
+        f"to {summary.landing_dir}; ground truth: {summary.ground_truth_path}"
+    )
+
+
+def _generate(items: int, days: int, end: dt.date, seed: int, landing_dir: Path | None):
+    from dagster_project.synthetic import SyntheticSpec, generate as generate_files
+
+    spec = SyntheticSpec(items=items, days=days, end_date=end, seed=seed)
+    return generate_files(landing_dir or get_settings().LANDING_DIR, spec)
+
+
+@app.command()
+def ingest(
+    date: DateOption = None,
+    start: DateOption = None,
+    end: DateOption = None,
+    chunk_days: Annotated[int, typer.Option(help="Days per Dagster run.")] = 10,
+) -> None:
+    """Materialise the ingestion assets for one landing day or an inclusive range, via Dagster."""
+    first = _day(date) or _day(start)
+    last = _day(date) or _day(end) or first
+    if first is None or last is None or last < first:
+        raise typer.BadParameter("give --date D, or --start S [--end E] with S <= E")
+    _run_pipeline("ingest_job", first, last, chunk_days)
+
+
+def _run_pipeline(job_name: str, first: dt.date, last: dt.date, chunk_days: int) -> float:
+    import dagster as dg
+
+    from dagster_project.runs import load_definitions, run_range
+    from dagster_project.warehouse.instance import prepare_dagster_home
+
+    prepare_dagster_home()
+    definitions = load_definitions()
+    total = (last - first).days + 1
+    started = time.perf_counter()
+    with (
+        dg.DagsterInstance.get() as instance,
+        Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("days"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress,
+    ):
+        task = progress.add_task(f"{job_name} {first}..{last}", total=total)
+
+        def advance(chunk_first: dt.date, chunk_last: dt.date, result) -> None:
+            progress.advance(task, (chunk_last - chunk_first).days + 1)
+            progress.console.print(f"  run {result.run_id[:8]} {chunk_first}..{chunk_last}: ok")
+
+        run_range(
+            job_name, first, last, instance=instance, definitions=definitions,
+            chunk_days=chunk_days, on_chunk=advance,
+        )  # fmt: skip
+    return time.perf_counter() - started
+
+
+@app.command()
+def demo(
+    items: int = 500,
+    days: int = 60,
+    seed: int = 42,
+) -> None:
+    """Migrate, generate demo data, run every daily partition through Dagster, print a summary."""
+    from dagster_project.warehouse import migrate as migrations
+    from dagster_project.warehouse.database import resolve_database_url
+
+    settings = get_settings()
+    started = time.perf_counter()
+    where = "embedded Postgres under " + str(settings.DATA_DIR) if settings.embedded else "DATABASE_URL"
+    console.rule("[bold]content performance warehouse: demo")
+    console.print(f"1/3 migrating the warehouse ({where})")
+    url = resolve_database_url(settings)
+    migrations.upgrade(url)
+    last = _yesterday()
+    first = last - dt.timedelta(days=days - 1)
+    console.print(f"2/3 generating {items} items x {days} days ({first}..{last}) into {settings.LANDING_DIR}")
+    summary = _generate(items, days, last, seed, None)
+    console.print(f"    {summary.rows:,} rows in {summary.files} files, {summary.dirty_rows} dirty on purpose")
+    console.print("3/3 materialising every daily partition in-process")
+    _run_pipeline("ingest_job", first, last, chunk_days=10)
+    _print_summary(url, first, last, time.perf_counter() - started)
+
+
+def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> None:
+    from dagster_project.ingest.loader import reason_code
+    from dagster_project.warehouse.database import connect
+
+    with connect(url) as conn:
+        tables = conn.execute(
+            """
+            select 'raw.engagement_snapshots', count(*) from raw.engagement_snapshots
+            union all select 'raw.content', count(*) from raw.content
+            union all select 'raw.rejected_snapshots', count(*) from raw.rejected_snapshots
+            union all select 'snapshot partitions', count(*) from pg_inherits
+                where inhparent = 'raw.engagement_snapshots'::regclass
+            """
+        ).fetchall()
+        reasons = conn.execute(
+            "select reason from raw.rejected_snapshots where ingest_date between %s and %s",
+            (first, last),
+        ).fetchall()
+    table = Table(title="warehouse", show_header=True)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in tables:
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    counts: dict[str, int] = {}
+    for (reason,) in reasons:
+        code = reason_code(reason)
+        counts[code] = counts.get(code, 0) + 1
+    rejects = Table(title="rejected records by reason")
+    rejects.add_column("reason")
+    rejects.add_column("records", justify="right")
+    for code, count in sorted(counts.items(), key=lambda item: -item[1]):
+        rejects.add_row(code, str(count))
+    console.print(rejects)
+    console.print(f"done in {seconds:.1f}s.")
+    console.print(
+        "Open the Dagster UI on the same database:  [bold]perf-analytics dev[/]  "
+        "then http://127.0.0.1:3000 (assets: raw/engagement_snapshots and its partitions)\n"
+        f"Query the warehouse:  [bold]psql \"{url}\"[/]"
+    )
+
+
+@app.command()
+def dev(
+    port: int = 3000,
+    print_env: Annotated[bool, typer.Option(help="Only print the environment to export.")] = False,
+) -> None:
+    """Start the Dagster UI (``dagster dev -w workspace.yaml``) on the project's instance."""
+    from dagster_project.warehouse.instance import prepare_dagster_home
+
+    home = prepare_dagster_home()
+    if print_env:
+        console.print(f"export DAGSTER_HOME={home}")
+        return
+    os.chdir(PROJECT_ROOT)
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(str(dagster), [str(dagster), "dev", "-w", "workspace.yaml", "-p", str(port)])
+
+
+@app.command()
+def db(action: Annotated[str, typer.Argument(help="url | stop")] = "url") -> None:
+    """Print the warehouse URL, or stop the embedded server."""
+    from dagster_project.warehouse.database import resolve_database_url
+    from dagster_project.warehouse.embedded import stop_embedded_server
+
+    settings = get_settings()
+    if action == "stop":
+        stopped = settings.embedded and stop_embedded_server(settings.DATA_DIR)
+        console.print("embedded Postgres stopped" if stopped else "no embedded server running")
+    else:
+        console.print(resolve_database_url(settings))
+
+
+if __name__ == "__main__":
+    app()

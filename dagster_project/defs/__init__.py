@@ -1,0 +1,1 @@
+"""Dagster definitions, discovered by ``load_from_defs_folder``: one folder per domain."""

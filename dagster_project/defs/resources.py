@@ -1,0 +1,40 @@
+"""Resources shared by every domain: the warehouse connection and the landing zone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.config import get_settings
+from dagster_project.warehouse.database import resolve_database_url
+
+
+class PostgresResource(dg.ConfigurableResource):
+    """The warehouse database: ``database_url`` when given, else DATABASE_URL / embedded server."""
+
+    database_url: str | None = None
+
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return resolve_database_url(get_settings())
+
+
+class LandingZoneResource(dg.ConfigurableResource):
+    """Where landing files arrive: ``<path>/<platform>/<YYYY-MM-DD>/``."""
+
+    path: str | None = None
+
+    def directory(self) -> Path:
+        return Path(self.path) if self.path else get_settings().LANDING_DIR
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "warehouse": PostgresResource(database_url=dg.EnvVar("DATABASE_URL").get_value()),
+            "landing_zone": LandingZoneResource(path=dg.EnvVar("LANDING_DIR").get_value()),
+        }
+    )

@@ -1,0 +1,1 @@
+"""Landing-zone reading, validation and bulk loading of engagement snapshots."""

@@ -1,0 +1,1 @@
+"""Connection, embedded Postgres, migrations runner and bulk-load helpers."""

