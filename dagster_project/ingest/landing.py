@@ -6,19 +6,22 @@ whose value columns are strings exactly as received (``None`` when absent), plus
 ``_source_file`` / ``_source_line`` and, for records that could not even be parsed, a
 ``_parse_reason`` / ``_parse_field`` / ``_payload`` so the validator quarantines them.
 
-CSV is read with pyarrow's streaming reader (quoted newlines allowed, rows with the wrong
-number of fields reported individually); JSONL line by line with orjson, nested ``metrics``
+CSV is read by pyarrow (quoted newlines allowed); a file with a malformed row or invalid
+UTF-8 is re-read exactly by Python's csv module so each bad row is quarantined with its
+physical line number.  JSONL line by line with orjson, nested ``metrics``
 / ``metadata`` objects flattened and platform-native envelopes mapped by the adapters.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
@@ -91,50 +94,104 @@ def read_landing_file(file: LandingFile, chunk_rows: int) -> Iterator[pd.DataFra
 
 
 def _read_csv(file: LandingFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Fast path: pyarrow parses the whole file; any malformed row or invalid UTF-8 sends the
+    file to the exact (slower) Python reader, which reports physical line numbers."""
     header = _csv_header(file.path)
     unknown = [name for name in header if _canonical(name) not in SNAPSHOT_COLUMNS]
     if unknown:
         raise LandingFileError(file.path, f"unknown CSV column(s): {', '.join(unknown)}")
     columns = [_canonical(name) for name in header]
-    bad_rows: list[tuple[int, str]] = []
+    batches = _arrow_batches(file, columns)
+    if batches is None:
+        yield from _read_csv_exact(file, columns, chunk_rows)
+        return
+    next_line = 2  # line 1 is the header
+    pending: list[pd.DataFrame] = []
+    pending_rows = 0
+    for batch in batches:
+        pending.append(_batch_frame(batch, file, next_line))
+        next_line += batch.num_rows
+        pending_rows += batch.num_rows
+        if pending_rows >= chunk_rows:
+            yield pd.concat(pending, ignore_index=True)
+            pending, pending_rows = [], 0
+    if pending:
+        yield pd.concat(pending, ignore_index=True)
+
+
+def _arrow_batches(file: LandingFile, columns: list[str]) -> list[pa.RecordBatch] | None:
+    """All record batches of a clean file, or None when a row is malformed or not UTF-8."""
+    malformed: list[int] = []
 
     def on_invalid(row: pa_csv.InvalidRow) -> str:
-        bad_rows.append((row.number or 0, row.text))
+        malformed.append(row.number or 0)
         return "skip"
 
     try:
         reader = pa_csv.open_csv(
             file.path,
-            read_options=pa_csv.ReadOptions(column_names=columns, skip_rows=1, block_size=CHUNK_BYTES),
+            read_options=pa_csv.ReadOptions(
+                column_names=columns, skip_rows=1, block_size=CHUNK_BYTES, use_threads=False
+            ),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(columns, pa.binary()),
+                column_types=dict.fromkeys(columns, pa.string()),
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, OSError) as error:
+        batches = list(reader)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    except OSError as error:
         raise LandingFileError(file.path, f"unreadable CSV: {error}") from error
+    return None if malformed else batches
 
-    next_line = 2  # line 1 is the header
-    pending: list[pd.DataFrame] = []
-    pending_rows = 0
+
+def _batch_frame(batch: pa.RecordBatch, file: LandingFile, first_line: int) -> pd.DataFrame:
+    frame = batch.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+    frame["_source_file"] = file.relative_name
+    frame["_source_line"] = np.arange(first_line, first_line + batch.num_rows)
+    for name in ("_parse_reason", "_parse_field", "_payload"):
+        frame[name] = None
+    return frame
+
+
+def _read_csv_exact(file: LandingFile, columns: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Python's csv reader with physical line numbers; bad rows become parse rejects."""
+    records: list[dict[str, Any]] = []
+    with file.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        line = reader.line_num + 1
+        for fields in reader:
+            raw = ",".join(fields)
+            if not any(f.strip() for f in fields):
+                pass
+            elif _has_surrogates(raw):
+                payload = raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                records.append(_reject_line(file, line, "wrong encoding: not valid UTF-8", "record", payload))
+            elif len(fields) != len(columns):
+                reason = f"malformed CSV row: {len(fields)} fields, header has {len(columns)}"
+                records.append(_reject_line(file, line, reason, "record", raw))
+            else:
+                row = {name: value or None for name, value in zip(columns, fields, strict=True)}
+                row.update(_source_file=file.relative_name, _source_line=line, _payload=None)
+                records.append(row)
+            line = reader.line_num + 1
+            if len(records) >= chunk_rows:
+                yield _records_frame(records)
+                records = []
+    if records:
+        yield _records_frame(records)
+
+
+def _has_surrogates(text: str) -> bool:
     try:
-        for batch in reader:
-            frame = _decode_binary_batch(batch, file, next_line)
-            next_line += batch.num_rows
-            pending.append(frame)
-            pending_rows += len(frame)
-            if pending_rows >= chunk_rows:
-                yield pd.concat(pending, ignore_index=True)
-                pending, pending_rows = [], 0
-    except pa.ArrowInvalid as error:
-        raise LandingFileError(file.path, f"unreadable CSV: {error}") from error
-    if bad_rows:
-        next_line += len(bad_rows)
-        pending.append(_malformed_csv_rows(file, bad_rows))
-    if pending:
-        yield pd.concat(pending, ignore_index=True)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -147,58 +204,6 @@ def _csv_header(path: Path) -> list[str]:
     if not text:
         raise LandingFileError(path, "empty CSV file (no header)")
     return [name.strip().strip('"') for name in text.split(",")]
-
-
-def _decode_binary_batch(batch: pa.RecordBatch, file: LandingFile, first_line: int) -> pd.DataFrame:
-    """Binary columns -> UTF-8 strings; rows with invalid UTF-8 become parse rejects."""
-    decoded: dict[str, Any] = {}
-    invalid = pd.Series(False, index=range(batch.num_rows))
-    for name in batch.schema.names:
-        column = batch.column(name)
-        try:
-            decoded[name] = pd.Series(column.cast(pa.string()).to_pandas(), dtype="str")
-        except pa.ArrowInvalid:
-            values = column.to_pylist()
-            ok = [v is None or _is_utf8(v) for v in values]
-            invalid |= ~pd.Series(ok)
-            decoded[name] = pd.Series(
-                [v.decode("utf-8", "backslashreplace") if v is not None else None for v in values],
-                dtype="str",
-            )
-    frame = pd.DataFrame(decoded)
-    frame["_source_file"] = file.relative_name
-    frame["_source_line"] = range(first_line, first_line + batch.num_rows)
-    frame["_parse_reason"] = None
-    frame["_parse_field"] = None
-    frame["_payload"] = None
-    if invalid.any():
-        frame.loc[invalid, "_parse_reason"] = "wrong encoding: not valid UTF-8"
-        frame.loc[invalid, "_parse_field"] = "record"
-        value_columns = list(batch.schema.names)
-        frame.loc[invalid, "_payload"] = [
-            orjson.dumps(row).decode() for row in frame.loc[invalid, value_columns].to_dict("records")
-        ]
-    return frame
-
-
-def _is_utf8(value: bytes) -> bool:
-    try:
-        value.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _malformed_csv_rows(file: LandingFile, bad_rows: list[tuple[int, str]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "_source_file": file.relative_name,
-            "_source_line": [number for number, _ in bad_rows],
-            "_parse_reason": "malformed CSV row: wrong number of fields",
-            "_parse_field": "record",
-            "_payload": [text for _, text in bad_rows],
-        }
-    )
 
 
 # ----------------------------------------------------------------------------- JSONL
