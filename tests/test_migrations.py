@@ -1,0 +1,70 @@
+"""Migrations: one head, upgrade creates the raw schema, downgrade removes it, upgrade again works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from alembic.script import ScriptDirectory
+
+from dagster_project.warehouse import migrate
+from dagster_project.warehouse.database import connect
+from tests.conftest import create_scratch_database, drop_database
+
+
+@pytest.fixture
+def empty_database(server_url: str) -> Iterator[str]:
+    url = create_scratch_database(server_url, "perf_migrations")
+    yield url
+    drop_database(url)
+
+
+def _raw_objects(url: str) -> dict[str, list[str]]:
+    with connect(url) as conn:
+        tables = conn.execute(
+            "select c.relname || ':' || c.relkind::text from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = 'raw' and c.relkind in ('r', 'p') order by 1"
+        ).fetchall()
+        policies = conn.execute(
+            "select tablename || ':' || policyname from pg_policies where schemaname = 'raw' order by 1"
+        ).fetchall()
+        schema = conn.execute("select count(*) from pg_namespace where nspname = 'raw'").fetchone()
+    return {"tables": [t for (t,) in tables], "policies": [p for (p,) in policies], "schema": [str(schema[0])]}
+
+
+def test_single_head() -> None:
+    heads = ScriptDirectory.from_config(migrate.alembic_config("postgresql://unused/x")).get_heads()
+    assert heads == ["0002"]
+
+
+def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    upgraded = _raw_objects(empty_database)
+    assert migrate.current_revision(empty_database) == "0002"
+    assert upgraded["tables"] == [
+        "content:r", "engagement_snapshots:p", "ingest_log:r", "rejected_snapshots:r", "workspace_access:r",
+    ]  # fmt: skip
+    assert "engagement_snapshots:reader_workspace" in upgraded["policies"]
+    assert len(upgraded["policies"]) == 4
+
+    migrate.downgrade(empty_database, "0001")
+    assert _raw_objects(empty_database)["policies"] == []
+    migrate.downgrade(empty_database, "base")
+    assert _raw_objects(empty_database) == {"tables": [], "policies": [], "schema": ["0"]}
+    assert migrate.current_revision(empty_database) is None
+
+    migrate.upgrade(empty_database)
+    assert _raw_objects(empty_database) == upgraded
+
+
+def test_primary_key_includes_partition_key(database_url: str) -> None:
+    with connect(database_url) as conn:
+        [(definition,)] = conn.execute(
+            "select pg_get_constraintdef(oid) from pg_constraint "
+            "where conrelid = 'raw.engagement_snapshots'::regclass and contype = 'p'"
+        ).fetchall()
+        [(strategy,)] = conn.execute(
+            "select pg_get_partkeydef('raw.engagement_snapshots'::regclass)"
+        ).fetchall()
+    assert definition == "PRIMARY KEY (workspace_id, platform, content_id, captured_at)"
+    assert strategy == "RANGE (captured_at)"
