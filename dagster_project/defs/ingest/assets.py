@@ -51,7 +51,7 @@ def raw_engagement_snapshots(
     days = partition_days(context)
     reports: list[IngestReport] = []
     for number, day in enumerate(days, start=1):
-        report = load_landing_day(url, day, landing_dir=landing_zone.directory(), run_id=context.run_id)
+        report = load_landing_day(url, day, landing_dir=landing_zone.directory(), run_id=context.run.run_id)
         reports.append(report)
         context.log.info(
             f"[{number}/{len(days)}] {day}: {report.received} received, {report.accepted} accepted, "
