@@ -1188,8 +1188,11 @@ class _Generator:
             row[_COL["captured_at"]] = value
             return row, "captured_at", value
         if kind == "captured_before_published":
-            value = _iso(item.published_ts - int(rng.integers(1, 73)) * HOUR)
-            row[_COL["captured_at"]] = value
+            # A record claiming a publish time after its own capture (inside the landing
+            # window, so this is the only rule it breaks).
+            captured = dt.datetime.fromisoformat(row[_COL["captured_at"]])
+            value = _iso(int(captured.timestamp()) + int(rng.integers(1, 73)) * HOUR)
+            row[_COL["published_at"]] = value
             return row, "captured_at", value
         return row, "", None  # duplicate_row / malformed_json keep the values
 

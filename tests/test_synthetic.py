@@ -119,7 +119,8 @@ def _violations(entry: dict[str, Any], published: dict[str, dt.datetime], seen: 
         folder = dt.date.fromisoformat(entry["file"].split("/")[1])
         if captured.date() > folder + dt.timedelta(days=1):
             found.append("future_captured_at")
-        pub = published.get(rec["content_id"])
+        own = _parse_ts(rec["published_at"]) if rec.get("published_at") else None
+        pub = own or published.get(rec["content_id"])
         if pub is not None and captured < pub:
             found.append("captured_before_published")
     return found

@@ -175,6 +175,7 @@ def _load(
     report = IngestReport(ingest_date=day, files=len(files), used_duplicate_safe_path=duplicate_safe)
     by_workspace: dict[str, Counter[str]] = {}
     seen = SeenKeys()
+    published = _PublishedAt(conn_url=url)
     content_keys: list[np.ndarray] = []
     metadata_frames: list[pd.DataFrame] = []
     target = "_incoming" if duplicate_safe else "raw.engagement_snapshots"
@@ -188,8 +189,9 @@ def _load(
         for file in files:
             counts = report.by_platform.setdefault(file.platform_folder, PlatformCounts())
             for chunk in read_landing_file(file, settings.INGEST_CHUNK_ROWS):
-                result = validate_chunk(chunk, context, seen)
+                result = validate_chunk(chunk, context, seen, published.lookup)
                 accepted, rejected = result.accepted, result.rejected
+                published.remember(accepted)
                 accepted["ingest_date"] = day
                 try:
                     copy_frame(conn, target, accepted, SNAPSHOT_TABLE_COLUMNS)
@@ -222,6 +224,47 @@ def _load(
         report.seconds = time.perf_counter() - started
         _write_ingest_log(conn, report, by_workspace, run_id, started_at)
     return report
+
+
+@dataclass
+class _PublishedAt:
+    """Publish times known from raw.content and from rows accepted earlier in this load."""
+
+    conn_url: str
+    known: dict[tuple[str, str, str], pd.Timestamp] = field(default_factory=dict)
+    asked: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def lookup(self, keys: pd.DataFrame) -> pd.Series:
+        unique = keys.dropna().drop_duplicates()
+        tuples = list(unique.itertuples(index=False, name=None))
+        missing = [k for k in tuples if k not in self.asked]
+        if missing:
+            self._fetch(missing)
+        unique = unique.assign(published_at=[self.known.get(k, pd.NaT) for k in tuples])
+        merged = keys.merge(unique, how="left", on=CONTENT_KEY)["published_at"]
+        return pd.Series(merged.to_numpy(), index=keys.index, dtype="datetime64[us, UTC]")
+
+    def _fetch(self, keys: list[tuple[str, str, str]]) -> None:
+        workspaces, platforms, contents = (list(column) for column in zip(*keys, strict=True))
+        with connect(self.conn_url) as conn:
+            rows = conn.execute(
+                """
+                select c.workspace_id, c.platform, c.content_id, c.published_at
+                from raw.content as c
+                join unnest(%s::text[], %s::text[], %s::text[]) as k (workspace_id, platform, content_id)
+                    using (workspace_id, platform, content_id)
+                where c.published_at is not null
+                """,
+                (workspaces, platforms, contents),
+            ).fetchall()
+        self.asked.update(keys)
+        for workspace, platform, content, published_at in rows:
+            self.known[(workspace, platform, content)] = pd.Timestamp(published_at)
+
+    def remember(self, accepted: pd.DataFrame) -> None:
+        rows = accepted.loc[accepted["meta_published_at"].notna(), [*CONTENT_KEY, "meta_published_at"]]
+        for workspace, platform, content, published_at in rows.itertuples(index=False, name=None):
+            self.known[(workspace, platform, content)] = published_at
 
 
 def _delete_day(conn: psycopg.Connection, context: ValidationContext) -> None:

@@ -20,6 +20,7 @@ payload, ready for ``raw.rejected_snapshots``.  Rules, in order:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -169,8 +170,21 @@ def _parse_rate(values: pd.Series, name: str, rules: _Rejections) -> pd.Series:
     return numbers.where(decimal & np.isfinite(numbers.fillna(0.0)))
 
 
-def validate_chunk(raw: pd.DataFrame, context: ValidationContext, seen: SeenKeys) -> ValidationResult:
-    """Split one raw chunk into typed accepted rows and quarantined rejects."""
+PublishedLookup = Callable[[pd.DataFrame], pd.Series]
+
+
+def validate_chunk(
+    raw: pd.DataFrame,
+    context: ValidationContext,
+    seen: SeenKeys,
+    known_published: PublishedLookup | None = None,
+) -> ValidationResult:
+    """Split one raw chunk into typed accepted rows and quarantined rejects.
+
+    ``known_published`` maps a frame of (workspace_id, platform, content_id) to the publish
+    times already known for them (NaT when unknown), so a snapshot without its own
+    ``published_at`` is still checked against the content's publish time.
+    """
     frame = raw.reset_index(drop=True)
     for name in SNAPSHOT_COLUMNS:
         if name not in frame:
@@ -214,13 +228,19 @@ def validate_chunk(raw: pd.DataFrame, context: ValidationContext, seen: SeenKeys
     rules.add(
         captured < context.window_start,
         "captured_at",
-        f"captured_at: older than the {context.late_arrival_days}-day late-arrival window of "
-        f"landing day {context.landing_day} " + _quoted(frame["captured_at"]),
+        f"captured_at: older than the late-arrival window ({context.late_arrival_days} days "
+        f"before landing day {context.landing_day}) " + _quoted(frame["captured_at"]),
     )
+    published_ref = published
+    if known_published is not None:
+        keys = pd.DataFrame({"workspace_id": workspace, "platform": platform, "content_id": content_id})
+        candidates = rules.ok
+        published_ref = published.copy()
+        published_ref[candidates] = published[candidates].fillna(known_published(keys[candidates]))
     rules.add(
-        captured < published,
+        captured < published_ref,
         "captured_at",
-        "captured_at: before published_at " + _quoted(frame["published_at"]),
+        "captured_at: before published_at '" + published_ref.astype("str") + "'",
     )
 
     line_refs = frame["_source_file"] + ":" + frame["_source_line"].astype("str")

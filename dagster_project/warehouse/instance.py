@@ -21,12 +21,9 @@ _TEMPLATE = """\
 storage:
   postgres:
     postgres_url: {postgres_url}
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 4
 concurrency:
+  runs:
+    max_concurrent_runs: 4
   pools:
     default_limit: 1
 telemetry:

@@ -23,7 +23,7 @@ CSV_CASES = [
     ("impossible date", snapshot(captured_at="2026-02-30T00:00:00Z"), "captured_at", "captured_at: unparseable"),
     ("no time zone", snapshot(captured_at="2026-10-05T06:00:00"), "captured_at", "captured_at: no time-zone offset"),
     ("far future", snapshot(captured_at="2099-01-01T00:00:00Z"), "captured_at", "captured_at: in the future"),
-    ("too old", snapshot(captured_at="2026-09-01T00:00:00Z"), "captured_at", "captured_at: older than the 7-day"),
+    ("too old", snapshot(captured_at="2026-09-01T00:00:00Z"), "captured_at", "captured_at: older than the late-arrival window (7 days"),
     (
         "before publish",
         snapshot(published_at="2026-10-05T07:00:00Z"),
@@ -162,3 +162,21 @@ def test_unreadable_file_fails_the_run_naming_its_path(settings):
 
     assert str(path) in str(error.value)
     assert "followers" in str(error.value)
+
+
+def test_capture_before_the_known_publish_time_is_rejected_without_published_at_on_the_row(settings):
+    url = settings.DATABASE_URL.get_secret_value()
+    previous = DAY.replace(day=4)
+    write_csv(settings.LANDING_DIR, "youtube",
+              [snapshot("yt-1", captured_at="2026-10-04T12:00:00Z", published_at="2026-10-04T11:00:00Z")],
+              day=previous)  # fmt: skip
+    load_landing_day(url, previous, settings=settings, now=NOW)
+    write_csv(settings.LANDING_DIR, "youtube", [snapshot("yt-1", captured_at="2026-10-04T10:00:00Z"),
+                                                snapshot("yt-1", captured_at="2026-10-05T10:00:00Z")])  # fmt: skip
+
+    report = load_landing_day(url, DAY, settings=settings, now=NOW)
+
+    assert (report.accepted, report.rejected) == (1, 1)
+    [(_, line, field, reason, _)] = _rejects(url)
+    assert (line, field) == (2, "captured_at")
+    assert reason.startswith("captured_at: before published_at '2026-10-04 11:00:00+00:00'")
