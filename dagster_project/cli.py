@@ -70,7 +70,8 @@ def generate(
 
 
 def _generate(items: int, days: int, end: dt.date, seed: int, landing_dir: Path | None):
-    from dagster_project.synthetic import SyntheticSpec, generate as generate_files
+    from dagster_project.synthetic import SyntheticSpec
+    from dagster_project.synthetic import generate as generate_files
 
     spec = SyntheticSpec(items=items, days=days, end_date=end, seed=seed)
     return generate_files(landing_dir or get_settings().LANDING_DIR, spec)
@@ -119,9 +120,14 @@ def _run_pipeline(job_name: str, first: dt.date, last: dt.date, chunk_days: int)
             progress.console.print(f"  run {result.run_id[:8]} {chunk_first}..{chunk_last}: ok")
 
         run_range(
-            job_name, first, last, instance=instance, definitions=definitions,
-            chunk_days=chunk_days, on_chunk=advance,
-        )  # fmt: skip
+            job_name,
+            first,
+            last,
+            instance=instance,
+            definitions=definitions,
+            chunk_days=chunk_days,
+            on_chunk=advance,
+        )
     return time.perf_counter() - started
 
 
@@ -146,7 +152,9 @@ def demo(
     first = last - dt.timedelta(days=days - 1)
     console.print(f"2/3 generating {items} items x {days} days ({first}..{last}) into {settings.LANDING_DIR}")
     summary = _generate(items, days, last, seed, None)
-    console.print(f"    {summary.rows:,} rows in {summary.files} files, {summary.dirty_rows} dirty on purpose")
+    console.print(
+        f"    {summary.rows:,} rows in {summary.files} files, {summary.dirty_rows} dirty on purpose"
+    )
     console.print("3/3 materialising every daily partition in-process")
     _run_pipeline("ingest_job", first, last, chunk_days=10)
     _print_summary(url, first, last, time.perf_counter() - started)
@@ -190,7 +198,7 @@ def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> N
     console.print(
         "Open the Dagster UI on the same database:  [bold]perf-analytics dev[/]  "
         "then http://127.0.0.1:3000 (assets: raw/engagement_snapshots and its partitions)\n"
-        f"Query the warehouse:  [bold]psql \"{url}\"[/]"
+        f'Query the warehouse:  [bold]psql "{url}"[/]'
     )
 
 

@@ -45,7 +45,9 @@ class AnalyticsSettings(BaseSettings):
     # Ingestion
     DEFAULT_WORKSPACE_ID: str = "default"
     LATE_ARRIVAL_DAYS: int = Field(
-        default=7, ge=0, description="Snapshots may describe up to this many days before the landing day."
+        default=7,
+        ge=0,
+        description="Snapshots may describe up to this many days before the landing day.",
     )
     FUTURE_TOLERANCE_MINUTES: int = Field(
         default=60, ge=0, description="captured_at may exceed the landing day's end by this much."

@@ -400,9 +400,31 @@ _HANDLES: Final = (
 
 #: Relative weights of local publish hours 0..23.
 _PUBLISH_HOUR_WEIGHTS: Final = (
-    0.35, 0.3, 0.25, 0.25, 0.25, 0.3, 0.5, 0.8, 1.0, 1.0, 1.0, 1.0,
-    1.2, 1.1, 1.0, 1.0, 1.1, 1.3, 1.4, 1.4, 1.3, 1.1, 0.8, 0.5,
-)  # fmt: skip
+    0.35,
+    0.3,
+    0.25,
+    0.25,
+    0.25,
+    0.3,
+    0.5,
+    0.8,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    1.2,
+    1.1,
+    1.0,
+    1.0,
+    1.1,
+    1.3,
+    1.4,
+    1.4,
+    1.3,
+    1.1,
+    0.8,
+    0.5,
+)
 
 #: Experiments: (platform preference, primary metric, true lift, treatment).
 _EXPERIMENTS: Final = (
@@ -565,9 +587,7 @@ class _Generator:
     def __init__(self, landing_dir: Path, spec: SyntheticSpec) -> None:
         self.dir = landing_dir
         self.spec = spec
-        self.start_ts = int(
-            dt.datetime.combine(spec.start_date, dt.time(), tzinfo=dt.UTC).timestamp()
-        )
+        self.start_ts = int(dt.datetime.combine(spec.start_date, dt.time(), tzinfo=dt.UTC).timestamp())
         self.end_ts = self.start_ts + spec.days * DAY  # exclusive
         self.spd = spec.snapshots_per_day
         self.K = spec.days * self.spd
@@ -585,9 +605,7 @@ class _Generator:
         self.day_of_k = k // self.spd
         slot = k % self.spd
         jitter_hi = max(61, period - 180)
-        self.run_offset = slot[None, :] * period + rng.integers(
-            60, jitter_hi, size=(len(PLATFORMS), self.K)
-        )
+        self.run_offset = slot[None, :] * period + rng.integers(60, jitter_hi, size=(len(PLATFORMS), self.K))
         self.item_offset = rng.integers(0, 120, size=self.spec.items)
         last_day = self.start_ts + (self.spec.days - 1) * DAY
         # latest publish time that still leaves at least one snapshot 30 minutes later
@@ -656,10 +674,7 @@ class _Generator:
         activity = np.array([c.activity for c in self.creators])
         n_forced = min(len(self.creators), spec.items)
         owners = list(range(n_forced)) + [
-            int(j)
-            for j in rng.choice(
-                len(self.creators), spec.items - n_forced, p=activity / activity.sum()
-            )
+            int(j) for j in rng.choice(len(self.creators), spec.items - n_forced, p=activity / activity.sum())
         ]
         hour_p = np.array(_PUBLISH_HOUR_WEIGHTS) / sum(_PUBLISH_HOUR_WEIGHTS)
         zones: dict[str, ZoneInfo] = {}
@@ -669,9 +684,7 @@ class _Generator:
             model = _PLATFORM_MODELS[plat]
             fmts = list(model.formats)
             fmt = fmts[int(rng.choice(len(fmts), p=np.array(list(model.formats.values()))))]
-            category = (
-                creator.main_category if rng.random() < 0.7 else _choice(rng, _CATEGORY_NAMES)
-            )
+            category = creator.main_category if rng.random() < 0.7 else _choice(rng, _CATEGORY_NAMES)
             _, topics, cat_tags = _CATEGORIES[category]
             topic = _choice(rng, topics)
             title = self._make_title(rng, topic)
@@ -684,9 +697,7 @@ class _Generator:
             if (plat, fmt) in _DURATIONS:
                 median, sigma, dmin, dmax = _DURATIONS[(plat, fmt)]
                 duration = int(np.clip(round(median * rng.lognormal(0.0, sigma)), dmin, dmax))
-            ratios = {
-                name: base * float(rng.lognormal(0.0, 0.3)) for name, base in model.ratios.items()
-            }
+            ratios = {name: base * float(rng.lognormal(0.0, 0.3)) for name, base in model.ratios.items()}
             watch = None
             if model.watch_fraction is not None and fmt in model.watch_formats and duration:
                 frac = model.watch_fraction * (60.0 / (60.0 + duration)) ** 0.25
@@ -877,9 +888,7 @@ class _Generator:
         self.level_shifts: list[dict[str, Any]] = []
         self.trend_changes: list[dict[str, Any]] = []
         candidates = [
-            int(i)
-            for i in rng.permutation(len(self.items))
-            if self.items[int(i)].experiment is None
+            int(i) for i in rng.permutation(len(self.items)) if self.items[int(i)].experiment is None
         ]
         self._spare_candidates = candidates
         if spec.days < 4:
@@ -899,9 +908,7 @@ class _Generator:
                 pub_day = math.floor((self.pub[i] - self.start_ts) / DAY)
                 lo = max(d_lo, pub_day + 3)
                 days_ok = [
-                    d
-                    for d in range(lo, d_hi + 1)
-                    if daily[i, d - 1 : d + 2].min() >= MIN_EVENT_DAILY_VIEWS
+                    d for d in range(lo, d_hi + 1) if daily[i, d - 1 : d + 2].min() >= MIN_EVENT_DAILY_VIEWS
                 ]
                 if not days_ok:
                     continue
@@ -949,10 +956,7 @@ class _Generator:
 
         weekly = np.array([_PLATFORM_MODELS[p].weekly for p in PLATFORMS])
         weekday = np.array(
-            [
-                (self.spec.start_date + dt.timedelta(days=int(d))).weekday()
-                for d in range(self.spec.days)
-            ]
+            [(self.spec.start_date + dt.timedelta(days=int(d))).weekday() for d in range(self.spec.days)]
         )
         season = weekly[self.plat_idx][:, weekday[self.day_of_k]]
         offsets = np.array([it.utc_offset for it in self.items])[:, None]
@@ -994,10 +998,9 @@ class _Generator:
         ) -> np.ndarray:
             ratio = np.array([0.0 if v is None else v for v in per_item])[:, None]
             noise = rng.lognormal(0.0, sigma, size=(n, K))
-            if name == "reach":  # reach never exceeds impressions
-                inc = source * np.clip(ratio * noise, 0.0, 0.98)
-            else:
-                inc = source * ratio * noise
+            # reach never exceeds impressions
+            factor = np.clip(ratio * noise, 0.0, 0.98) if name == "reach" else ratio * noise
+            inc = source * factor
             cum[name] = np.cumsum(inc, axis=1)
             present[name] = np.array([v is not None for v in per_item])
             return inc
@@ -1005,9 +1008,7 @@ class _Generator:
         for name in ("likes", "comments", "shares", "saves"):
             accumulate(name, views_inc, [it.ratios.get(name) for it in self.items], 0.3)
         accumulate("watch_time_seconds", views_inc, [it.watch_per_view for it in self.items], 0.1)
-        imp_inc = accumulate(
-            "impressions", views_inc, [it.impressions_per_view for it in self.items], 0.1
-        )
+        imp_inc = accumulate("impressions", views_inc, [it.impressions_per_view for it in self.items], 0.1)
         accumulate("reach", imp_inc, [it.reach_per_impression for it in self.items], 0.05)
 
         self._plant_decreases(rng, cum)
@@ -1110,14 +1111,10 @@ class _Generator:
         self.r_ts = ts[order]
         group_key = plat[order] * (self.spec.days + 1) + landing[order]
         starts = np.flatnonzero(np.r_[True, group_key[1:] != group_key[:-1]])
-        self.groups = list(
-            zip(starts.tolist(), np.r_[starts[1:], len(order)].tolist(), strict=True)
-        )
+        self.groups = list(zip(starts.tolist(), np.r_[starts[1:], len(order)].tolist(), strict=True))
         self.r_group = np.repeat(np.arange(len(self.groups)), np.diff(np.r_[starts, len(order)]))
         plat_sorted, landing_sorted = plat[order], landing[order]
-        self.group_meta = [
-            (PLATFORMS[int(plat_sorted[s])], int(landing_sorted[s])) for s, _ in self.groups
-        ]
+        self.group_meta = [(PLATFORMS[int(plat_sorted[s])], int(landing_sorted[s])) for s, _ in self.groups]
         first_key = self.r_group.astype(np.int64) * len(self.items) + self.r_item
         _, first_pos = np.unique(first_key, return_index=True)
         self.r_first = np.zeros(len(order), dtype=bool)

@@ -25,7 +25,13 @@ from dagster_project.warehouse.database import (
     with_database,
 )
 
-RAW_TABLES = ("engagement_snapshots", "content", "rejected_snapshots", "ingest_log", "workspace_access")
+RAW_TABLES = (
+    "engagement_snapshots",
+    "content",
+    "rejected_snapshots",
+    "ingest_log",
+    "workspace_access",
+)
 
 
 def _server_url() -> str:

@@ -266,9 +266,7 @@ def test_values_pass_through_unvalidated() -> None:
     ],
 )
 def test_instagram_views_preference(insights: dict[str, int], views: int | None) -> None:
-    data = [
-        {"name": k, "period": "lifetime", "values": [{"value": v}]} for k, v in insights.items()
-    ]
+    data = [{"name": k, "period": "lifetime", "values": [{"value": v}]} for k, v in insights.items()]
     item = {"id": "1", "media_type": "IMAGE", "insights": {"data": data}}
     assert adapt_envelope(envelope("instagram.media", item)).get("views") == views
 

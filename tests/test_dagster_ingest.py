@@ -6,8 +6,8 @@ import datetime as dt
 
 import dagster as dg
 
-from dagster_project.defs.partitions import daily_partitions
 from dagster_project.definitions import defs
+from dagster_project.defs.partitions import daily_partitions
 from dagster_project.runs import day_chunks, run_range
 from dagster_project.warehouse.database import connect
 from tests.ingest.landing_helpers import snapshot, write_csv
@@ -45,11 +45,16 @@ def test_ingest_job_materialises_a_range_with_metadata_and_checks(settings, monk
     assert result.success
     assert materialized == {"2026-03-01", "2026-03-02"}
     [event] = [
-        e for e in result.get_asset_materialization_events()
+        e
+        for e in result.get_asset_materialization_events()
         if e.asset_key == dg.AssetKey(["raw", "engagement_snapshots"]) and e.partition == "2026-03-01"
-    ]  # fmt: skip
+    ]
     metadata = event.materialization.metadata
-    assert (metadata["received"].value, metadata["accepted"].value, metadata["rejected"].value) == (12, 10, 2)
+    assert (metadata["received"].value, metadata["accepted"].value, metadata["rejected"].value) == (
+        12,
+        10,
+        2,
+    )
     assert metadata["by_platform"].value == {"youtube": {"received": 12, "accepted": 10, "rejected": 2}}
     checks = result.get_asset_check_evaluations()
     assert {c.check_name: c.passed for c in checks} == {

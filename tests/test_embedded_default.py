@@ -13,13 +13,19 @@ from tests.ingest.landing_helpers import DAY, NOW, snapshot, write_csv
 
 
 def test_embedded_server_starts_migrates_ingests_and_is_reused(tmp_path):
-    settings = AnalyticsSettings(DATABASE_URL=None, DATA_DIR=tmp_path / ".data", LANDING_DIR=tmp_path / "landing")
+    settings = AnalyticsSettings(
+        DATABASE_URL=None, DATA_DIR=tmp_path / ".data", LANDING_DIR=tmp_path / "landing"
+    )
     assert settings.embedded
     try:
         url = resolve_database_url(settings)
         assert "host=" in url and str(tmp_path / ".data" / "pg") in url
         migrate.upgrade(url)
-        write_csv(settings.LANDING_DIR, "youtube", [snapshot("yt-1"), snapshot("yt-2"), snapshot("x", views="?")])
+        write_csv(
+            settings.LANDING_DIR,
+            "youtube",
+            [snapshot("yt-1"), snapshot("yt-2"), snapshot("x", views="?")],
+        )
 
         report = load_landing_day(url, DAY, settings=settings, now=NOW)
 

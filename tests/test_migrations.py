@@ -22,14 +22,19 @@ def empty_database(server_url: str) -> Iterator[str]:
 def _raw_objects(url: str) -> dict[str, list[str]]:
     with connect(url) as conn:
         tables = conn.execute(
-            "select c.relname || ':' || c.relkind::text from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "select c.relname || ':' || c.relkind::text from pg_class as c "
+            "join pg_namespace as n on n.oid = c.relnamespace "
             "where n.nspname = 'raw' and c.relkind in ('r', 'p') order by 1"
         ).fetchall()
         policies = conn.execute(
             "select tablename || ':' || policyname from pg_policies where schemaname = 'raw' order by 1"
         ).fetchall()
         schema = conn.execute("select count(*) from pg_namespace where nspname = 'raw'").fetchone()
-    return {"tables": [t for (t,) in tables], "policies": [p for (p,) in policies], "schema": [str(schema[0])]}
+    return {
+        "tables": [t for (t,) in tables],
+        "policies": [p for (p,) in policies],
+        "schema": [str(schema[0])],
+    }
 
 
 def test_single_head() -> None:
@@ -42,8 +47,12 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     upgraded = _raw_objects(empty_database)
     assert migrate.current_revision(empty_database) == "0002"
     assert upgraded["tables"] == [
-        "content:r", "engagement_snapshots:p", "ingest_log:r", "rejected_snapshots:r", "workspace_access:r",
-    ]  # fmt: skip
+        "content:r",
+        "engagement_snapshots:p",
+        "ingest_log:r",
+        "rejected_snapshots:r",
+        "workspace_access:r",
+    ]
     assert "engagement_snapshots:reader_workspace" in upgraded["policies"]
     assert len(upgraded["policies"]) == 4
 

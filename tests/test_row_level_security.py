@@ -48,8 +48,11 @@ def _as(url: str, role: str) -> psycopg.Connection:
 
 def _load_two_workspaces(settings) -> str:
     url = settings.DATABASE_URL.get_secret_value()
-    rows = [snapshot("yt-a", workspace_id="acme", title="A"), snapshot("yt-b", workspace_id="beta", title="B"),
-            snapshot("yt-bad", workspace_id="beta", views="x")]  # fmt: skip
+    rows = [
+        snapshot("yt-a", workspace_id="acme", title="A"),
+        snapshot("yt-b", workspace_id="beta", title="B"),
+        snapshot("yt-bad", workspace_id="beta", views="x"),
+    ]
     write_csv(settings.LANDING_DIR, "youtube", rows)
     load_landing_day(url, DAY, settings=settings, now=NOW)
     return url
@@ -62,7 +65,9 @@ def test_reader_sees_only_granted_workspaces(settings, login_role):
         conn.execute("insert into raw.workspace_access values (%s, 'beta')", (reader,))
 
     with _as(url, reader) as conn:
-        seen = {table: conn.execute(f"select distinct workspace_id from {table}").fetchall() for table in TABLES}
+        seen = {
+            table: conn.execute(f"select distinct workspace_id from {table}").fetchall() for table in TABLES
+        }
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("delete from raw.engagement_snapshots")
 
@@ -86,7 +91,11 @@ def test_writer_role_loads_a_day_and_creates_partitions(settings, login_role):
     url = settings.DATABASE_URL.get_secret_value()
     # Role attributes (BYPASSRLS) are not inherited: the login acts as the writer via SET ROLE.
     writer_url = _with_user(url, writer) + ("&" if "?" in url else "?") + "options=-c%20role%3Dperf_writer"
-    write_csv(settings.LANDING_DIR, "youtube", [snapshot("yt-1", workspace_id="acme"), snapshot("x", views="-1")])
+    write_csv(
+        settings.LANDING_DIR,
+        "youtube",
+        [snapshot("yt-1", workspace_id="acme"), snapshot("x", views="-1")],
+    )
 
     report = load_landing_day(writer_url, DAY, settings=settings, now=NOW)
 

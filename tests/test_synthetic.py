@@ -301,9 +301,7 @@ def test_counters_monotone_except_recorded_decreases(
 ) -> None:
     _, _, truth = small
     series = _series(_clean_records(small_lines, truth))
-    planned = {
-        (d["content_id"], d["captured_at"], d["counter"]): d for d in truth["counter_decreases"]
-    }
+    planned = {(d["content_id"], d["captured_at"], d["counter"]): d for d in truth["counter_decreases"]}
     assert planned
     observed = set()
     for cid, recs in series.items():
@@ -407,8 +405,7 @@ def test_ab_experiment_lift_recoverable(large: tuple[Path, dict[str, Any], list]
         if exp["primary_metric"] != "views":
             continue
         ratios = [
-            final[b] / final[a]
-            for a, b in zip(exp["variants"]["A"], exp["variants"]["B"], strict=True)
+            final[b] / final[a] for a, b in zip(exp["variants"]["A"], exp["variants"]["B"], strict=True)
         ]
         assert statistics.median(ratios) == pytest.approx(1 + exp["true_lift"], abs=0.08)
         checked += 1

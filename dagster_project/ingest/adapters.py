@@ -195,11 +195,7 @@ def adapt_youtube_video(item: Mapping[str, Any]) -> Record:
     stats = _obj(item, "statistics", "item.statistics")
     details = _obj(item, "contentDetails", "item.contentDetails")
     duration = details.get("duration")
-    seconds = (
-        None
-        if duration is None
-        else parse_iso8601_duration(duration, "item.contentDetails.duration")
-    )
+    seconds = None if duration is None else parse_iso8601_duration(duration, "item.contentDetails.duration")
     category = snippet.get("categoryId")
     if snippet.get("liveBroadcastContent") in ("live", "upcoming"):
         fmt: str | None = "live"
@@ -295,9 +291,9 @@ def adapt_instagram_media(item: Mapping[str, Any]) -> Record:
     views = next((insights[k] for k in ("views", "plays", "impressions") if k in insights), None)
     watch_ms = insights.get("ig_reels_video_view_total_time")  # ig_reels_avg_watch_time ignored
     watch_path = "item.insights.ig_reels_video_view_total_time"
-    fmt = _INSTAGRAM_PRODUCT_FORMATS.get(
-        str(item.get("media_product_type"))
-    ) or _INSTAGRAM_MEDIA_FORMATS.get(str(item.get("media_type")))
+    fmt = _INSTAGRAM_PRODUCT_FORMATS.get(str(item.get("media_product_type"))) or _INSTAGRAM_MEDIA_FORMATS.get(
+        str(item.get("media_type"))
+    )
     owner = _obj(item, "owner", "item.owner")
     return _compact(
         {
@@ -372,9 +368,7 @@ def adapt_linkedin_post(item: Mapping[str, Any]) -> Record:
             "engagement_rate": stats.get("engagement"),
             "title": _title(text),
             "description": text,
-            "published_at": _epoch_to_iso(
-                post.get("publishedAt"), "item.post.publishedAt", per_second=1000
-            ),
+            "published_at": _epoch_to_iso(post.get("publishedAt"), "item.post.publishedAt", per_second=1000),
             "tags": _hashtags(text),
             "creator_id": post.get("author"),
             "format": _linkedin_format(_obj(post, "content", "item.post.content")),
@@ -462,9 +456,7 @@ def adapt_envelope(envelope: dict) -> dict:
         raise AdapterError("envelope", "not an object")
     source = envelope.get("source")
     if not isinstance(source, str) or source not in ADAPTERS:
-        raise AdapterError(
-            "source", f"unknown adapter {source!r}; expected one of {sorted(ADAPTERS)}"
-        )
+        raise AdapterError("source", f"unknown adapter {source!r}; expected one of {sorted(ADAPTERS)}")
     if envelope.get("item") is None:
         raise AdapterError("item", "missing")
     item = envelope["item"]

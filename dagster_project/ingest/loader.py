@@ -32,11 +32,12 @@ from dagster_project.ingest.landing import LandingFile, landing_files, read_land
 from dagster_project.ingest.schema import COUNTER_FIELDS, METADATA_FIELDS
 from dagster_project.ingest.validation import (
     REJECT_COLUMNS,
+    SNAPSHOT_KEY,
     SeenKeys,
     ValidationContext,
     validate_chunk,
 )
-from dagster_project.warehouse.bulk import copy_frame
+from dagster_project.warehouse.bulk import CopyStream, copy_frame
 from dagster_project.warehouse.database import connect
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ SNAPSHOT_TABLE_COLUMNS = [
     "source_line",
 ]
 CONTENT_KEY = ["workspace_id", "platform", "content_id"]
+REJECT_FLUSH_ROWS = 50_000
 CONTENT_COLUMNS = [*CONTENT_KEY, *METADATA_FIELDS, "metadata_captured_at"]
 
 ProgressCallback = Callable[[int], None]
@@ -144,9 +146,14 @@ def load_landing_day(
     report.partitions = partitions
     log.info(
         "landing day %s: %d files, %d received, %d accepted, %d rejected, %d content items in %.2fs",
-        day, report.files, report.received, report.accepted, report.rejected,
-        report.distinct_content, report.seconds,
-    )  # fmt: skip
+        day,
+        report.files,
+        report.received,
+        report.accepted,
+        report.rejected,
+        report.distinct_content,
+        report.seconds,
+    )
     return report
 
 
@@ -154,8 +161,7 @@ def ensure_partitions(url: str, days: list[dt.date]) -> list[str]:
     """Create missing day partitions, each in its own short transaction."""
     with connect(url, autocommit=True) as conn:
         return [
-            conn.execute("select raw.ensure_snapshot_partition(%s)", (day,)).fetchone()[0]
-            for day in days
+            conn.execute("select raw.ensure_snapshot_partition(%s)", (day,)).fetchone()[0] for day in days
         ]
 
 
@@ -179,6 +185,7 @@ def _load(
     content_keys: list[np.ndarray] = []
     metadata_frames: list[pd.DataFrame] = []
     target = "_incoming" if duplicate_safe else "raw.engagement_snapshots"
+    pending_rejects: list[pd.DataFrame] = []
     with connect(url) as conn:
         _delete_day(conn, context)
         if duplicate_safe:
@@ -186,29 +193,35 @@ def _load(
                 "create temp table _incoming (like raw.engagement_snapshots including defaults) "
                 "on commit drop"
             )
-        for file in files:
-            counts = report.by_platform.setdefault(file.platform_folder, PlatformCounts())
-            for chunk in read_landing_file(file, settings.INGEST_CHUNK_ROWS):
-                result = validate_chunk(chunk, context, seen, published.lookup)
-                accepted, rejected = result.accepted, result.rejected
-                published.remember(accepted)
-                accepted["ingest_date"] = day
-                try:
-                    copy_frame(conn, target, accepted, SNAPSHOT_TABLE_COLUMNS)
-                except psycopg.errors.UniqueViolation as error:
-                    raise _DuplicateAcrossDays from error
-                _insert_rejects(conn, rejected, day)
-                counts.received += len(chunk)
-                counts.accepted += len(accepted)
-                counts.rejected += len(rejected)
-                _count_workspaces(by_workspace, accepted, rejected)
-                report.rejects_by_reason.update(reason_code(r) for r in rejected["reason"])
-                content_keys.append(
-                    pd.util.hash_pandas_object(accepted[CONTENT_KEY], index=False).to_numpy()
-                )
-                metadata_frames.append(_latest_metadata(accepted))
-                if on_progress:
-                    on_progress(len(chunk))
+        try:
+            with CopyStream(conn, target, SNAPSHOT_TABLE_COLUMNS) as stream:
+                for file in files:
+                    counts = report.by_platform.setdefault(file.platform_folder, PlatformCounts())
+                    for chunk in read_landing_file(file, settings.INGEST_CHUNK_ROWS):
+                        result = validate_chunk(chunk, context, seen, published.lookup)
+                        accepted, rejected = result.accepted, result.rejected
+                        published.remember(accepted)
+                        accepted["ingest_date"] = day
+                        # Key order makes the primary-key inserts mostly append to the index.
+                        stream.write(accepted.sort_values(SNAPSHOT_KEY, kind="stable"))
+                        pending_rejects.append(rejected)
+                        if sum(len(r) for r in pending_rejects) >= REJECT_FLUSH_ROWS:
+                            stream.pause()
+                            _insert_rejects(conn, pending_rejects, day)
+                        counts.received += len(chunk)
+                        counts.accepted += len(accepted)
+                        counts.rejected += len(rejected)
+                        _count_workspaces(by_workspace, accepted, rejected)
+                        report.rejects_by_reason.update(reason_code(r) for r in rejected["reason"])
+                        content_keys.append(
+                            pd.util.hash_pandas_object(accepted[CONTENT_KEY], index=False).to_numpy()
+                        )
+                        metadata_frames.append(_latest_metadata(accepted))
+                        if on_progress:
+                            on_progress(len(chunk))
+        except psycopg.errors.UniqueViolation as error:
+            raise _DuplicateAcrossDays from error
+        _insert_rejects(conn, pending_rejects, day)
         if duplicate_safe:
             for workspace, platform in _quarantine_cross_day_duplicates(conn, day):
                 report.by_platform[platform].accepted -= 1
@@ -240,9 +253,9 @@ class _PublishedAt:
         missing = [k for k in tuples if k not in self.asked]
         if missing:
             self._fetch(missing)
-        unique = unique.assign(published_at=[self.known.get(k, pd.NaT) for k in tuples])
-        merged = keys.merge(unique, how="left", on=CONTENT_KEY)["published_at"]
-        return pd.Series(merged.to_numpy(), index=keys.index, dtype="datetime64[us, UTC]")
+        known = pd.array([self.known.get(k, pd.NaT) for k in tuples], dtype="datetime64[us, UTC]")
+        merged = keys.merge(unique.assign(published_at=known), how="left", on=CONTENT_KEY)
+        return pd.Series(merged["published_at"].array, index=keys.index)
 
     def _fetch(self, keys: list[tuple[str, str, str]]) -> None:
         workspaces, platforms, contents = (list(column) for column in zip(*keys, strict=True))
@@ -272,7 +285,11 @@ def _delete_day(conn: psycopg.Connection, context: ValidationContext) -> None:
     conn.execute(
         "delete from raw.engagement_snapshots where ingest_date = %s "
         "and captured_at >= %s and captured_at < %s",
-        (context.landing_day, context.window_start.to_pydatetime(), context.window_end.to_pydatetime()),
+        (
+            context.landing_day,
+            context.window_start.to_pydatetime(),
+            context.window_end.to_pydatetime(),
+        ),
     )
     conn.execute(
         "delete from raw.rejected_snapshots where ingest_date = %s and source = 'file'",
@@ -280,10 +297,13 @@ def _delete_day(conn: psycopg.Connection, context: ValidationContext) -> None:
     )
 
 
-def _insert_rejects(conn: psycopg.Connection, rejected: pd.DataFrame, day: dt.date) -> None:
-    if rejected.empty:
+def _insert_rejects(conn: psycopg.Connection, pending: list[pd.DataFrame], day: dt.date) -> None:
+    """COPY the buffered rejects to quarantine and empty the buffer."""
+    frames = [frame for frame in pending if not frame.empty]
+    pending.clear()
+    if not frames:
         return
-    frame = rejected.assign(ingest_date=day, source="file")
+    frame = pd.concat(frames, ignore_index=True).assign(ingest_date=day, source="file")
     copy_frame(conn, "raw.rejected_snapshots", frame, [*REJECT_COLUMNS, "ingest_date", "source"])
 
 
@@ -345,18 +365,15 @@ def _upsert_content(conn: psycopg.Connection, frames: list[pd.DataFrame], day: d
         return 0
     latest = latest.rename(columns={"captured_at": "metadata_captured_at"})
     latest["tags"] = latest["tags"].map(
-        lambda t: "{" + ",".join(_pg_array_item(x) for x in t.split("|") if x) + "}"
-        if isinstance(t, str) else None
-    )  # fmt: skip
-    conn.execute(
-        "create temp table _content (like raw.content including defaults) on commit drop"
+        lambda t: (
+            "{" + ",".join(_pg_array_item(x) for x in t.split("|") if x) + "}" if isinstance(t, str) else None
+        )
     )
+    conn.execute("create temp table _content (like raw.content including defaults) on commit drop")
     conn.execute("alter table _content alter column first_ingest_date drop not null")
     conn.execute("alter table _content alter column last_ingest_date drop not null")
     copy_frame(conn, "_content", latest, CONTENT_COLUMNS)
-    updates = ", ".join(
-        f"{name} = coalesce(excluded.{name}, c.{name})" for name in METADATA_FIELDS
-    )
+    updates = ", ".join(f"{name} = coalesce(excluded.{name}, c.{name})" for name in METADATA_FIELDS)
     conn.execute(
         f"""
         insert into raw.content as c ({", ".join(CONTENT_COLUMNS)}, first_ingest_date, last_ingest_date)
@@ -396,7 +413,15 @@ def _write_ingest_log(
             values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
             """,
             (
-                workspace, report.ingest_date, run_id, report.files, accepted + rejected,
-                accepted, rejected, report.distinct_content, by_platform, started_at,
+                workspace,
+                report.ingest_date,
+                run_id,
+                report.files,
+                accepted + rejected,
+                accepted,
+                rejected,
+                report.distinct_content,
+                by_platform,
+                started_at,
             ),
-        )  # fmt: skip
+        )

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dagster_project.ingest.schema import (
     COUNTER_FIELDS,
@@ -35,8 +37,7 @@ from dagster_project.ingest.schema import (
     SNAPSHOT_COLUMNS,
 )
 
-MAX_COUNTER = 2**62  # far above any real counter, safely inside bigint
-_INTEGER = r"\s*\+?\d{1,19}\s*"
+_INTEGER = r"\s*\d{1,18}\s*"
 _NEGATIVE = r"\s*-\s*\d+(\.\d*)?\s*"
 _DECIMAL = r"\s*\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*"
 _HAS_OFFSET = r".*(Z|z|[+-]\d\d(:?\d\d)?)\s*"
@@ -85,23 +86,38 @@ class ValidationContext:
 
 @dataclass
 class SeenKeys:
-    """Hashes of snapshot keys accepted so far in a landing day (duplicates across chunks)."""
+    """Hashes of snapshot keys accepted so far in a landing day (duplicates across chunks),
+    each with a reference ``file:line`` to name the first occurrence."""
 
     hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
-    refs: list[str] = field(default_factory=list)
+    lines: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    files: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    file_names: list[str] = field(default_factory=list)
 
-    def add(self, hashes: np.ndarray, refs: list[str]) -> None:
-        order = np.argsort(np.concatenate([self.hashes, hashes]), kind="stable")
-        all_refs = self.refs + refs
-        self.hashes = np.concatenate([self.hashes, hashes])[order]
-        self.refs = [all_refs[i] for i in order]
+    def add(self, hashes: np.ndarray, file_name: pd.Series, lines: np.ndarray) -> None:
+        names = pd.Categorical(file_name)
+        offset = len(self.file_names)
+        self.file_names.extend(str(c) for c in names.categories)
+        hashes = np.concatenate([self.hashes, hashes])
+        order = np.argsort(hashes, kind="stable")
+        self.hashes = hashes[order]
+        self.lines = np.concatenate([self.lines, lines])[order]
+        self.files = np.concatenate([self.files, names.codes.astype(np.int32) + offset])[order]
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+        """(found mask, ``file:line`` of the earlier occurrence or None) per hash."""
         if not len(self.hashes):
             return np.zeros(len(hashes), dtype=bool), [None] * len(hashes)
         pos = np.searchsorted(self.hashes, hashes).clip(max=len(self.hashes) - 1)
         found = self.hashes[pos] == hashes
-        return found, [self.refs[p] if f else None for p, f in zip(pos, found, strict=True)]
+        refs = [
+            f"{self.file_names[self.files[p]]}:{self.lines[p]}" if f else None
+            for p, f in zip(pos[found], found[found], strict=True)
+        ]
+        out: list[str | None] = [None] * len(hashes)
+        for i, ref in zip(np.flatnonzero(found), refs, strict=True):
+            out[i] = ref
+        return found, out
 
 
 @dataclass(frozen=True)
@@ -111,17 +127,31 @@ class ValidationResult:
 
 
 class _Rejections:
-    """First failing rule per row: reason and field, filled vectorised."""
+    """First failing rule per row: reason and field, filled vectorised.
+
+    Reason text is built only for the rows a rule newly rejects, so clean data costs no
+    string work.  ``value`` adds the offending value, quoted and shortened, to the reason.
+    """
 
     def __init__(self, index: pd.Index) -> None:
         self.reason = pd.Series(None, index=index, dtype="object")
         self.field = pd.Series(None, index=index, dtype="object")
 
-    def add(self, mask: pd.Series, field_name: str, reason: str | pd.Series) -> None:
-        new = mask.fillna(False).astype(bool) & self.reason.isna()
+    def add(
+        self,
+        mask: pd.Series | np.ndarray,
+        field_name: str,
+        reason: str | pd.Series,
+        value: pd.Series | None = None,
+    ) -> None:
+        given = mask.fillna(False).to_numpy(dtype=bool) if isinstance(mask, pd.Series) else mask
+        new = given & self.reason.isna().to_numpy()
         if not new.any():
             return
-        self.reason[new] = reason[new] if isinstance(reason, pd.Series) else reason
+        text = reason[new] if isinstance(reason, pd.Series) else pd.Series(reason, index=self.reason.index[new])
+        if value is not None:
+            text = text + " '" + value[new].fillna("").astype("str").str.slice(0, 60) + "'"
+        self.reason[new] = text
         self.field[new] = field_name
 
     @property
@@ -129,20 +159,26 @@ class _Rejections:
         return self.reason.isna()
 
 
-def _blank(values: pd.Series) -> pd.Series:
-    return values.isna() | (values.str.strip() == "")
+def _arrow(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    return pa.array(values, type=pa.string(), from_pandas=True)
 
 
-def _quoted(values: pd.Series, limit: int = 60) -> pd.Series:
-    return "'" + values.fillna("").str.slice(0, limit) + "'"
+def _matches(values: pd.Series, pattern: str) -> np.ndarray:
+    """Whole-value regex match (RE2, vectorised); null is no match."""
+    matched = pc.match_substring_regex(_arrow(values), f"^(?:{pattern})$")
+    return np.asarray(matched.fill_null(False))
 
 
-def _parse_timestamps(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _blank(values: pd.Series) -> np.ndarray:
+    return _matches(values, r"\s*") | values.isna().to_numpy()
+
+
+def _parse_timestamps(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """(parsed UTC timestamps, unparseable mask, missing-offset mask) for present values."""
     present = ~_blank(values)
     parsed = pd.to_datetime(values.where(present), utc=True, format="ISO8601", errors="coerce")
-    unparseable = present & parsed.isna()
-    no_offset = present & ~unparseable & ~values.str.fullmatch(_HAS_OFFSET).fillna(False)
+    unparseable = present & parsed.isna().to_numpy()
+    no_offset = present & ~unparseable & ~_matches(values, _HAS_OFFSET)
     return parsed, unparseable, no_offset
 
 
@@ -150,24 +186,27 @@ def _parse_counter(values: pd.Series, name: str, rules: _Rejections, required: b
     blank = _blank(values)
     if required:
         rules.add(blank, name, f"{name}: missing")
-    integer = values.str.fullmatch(_INTEGER).fillna(False)
-    negative = values.str.fullmatch(_NEGATIVE).fillna(False)
-    rules.add(negative, name, f"{name}: negative counter " + _quoted(values))
-    rules.add(~blank & ~integer & ~negative, name, f"{name}: not a whole number " + _quoted(values))
-    numbers = pd.to_numeric(values.where(integer), errors="coerce")
-    rules.add(numbers > MAX_COUNTER, name, f"{name}: out of range " + _quoted(values))
-    return numbers.where(integer & (numbers <= MAX_COUNTER)).astype("Int64")
+    integer = _matches(values, _INTEGER)
+    negative = _matches(values, _NEGATIVE)
+    too_long = _matches(values, r"\s*\d{19,}\s*")
+    rules.add(negative, name, f"{name}: negative counter", values)
+    rules.add(too_long, name, f"{name}: out of range", values)
+    rules.add(~blank & ~integer & ~negative & ~too_long, name, f"{name}: not a whole number", values)
+    digits = pc.if_else(pa.array(integer), pc.utf8_trim_whitespace(_arrow(values)), None)
+    numbers = pc.cast(digits, pa.int64()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    return pd.Series(numbers.array, index=values.index, dtype="Int64")
 
 
 def _parse_rate(values: pd.Series, name: str, rules: _Rejections) -> pd.Series:
     blank = _blank(values)
-    decimal = values.str.fullmatch(_DECIMAL).fillna(False)
-    negative = values.str.fullmatch(_NEGATIVE).fillna(False)
-    rules.add(negative, name, f"{name}: negative rate " + _quoted(values))
-    rules.add(~blank & ~decimal & ~negative, name, f"{name}: not a number " + _quoted(values))
+    decimal = _matches(values, _DECIMAL)
+    negative = _matches(values, _NEGATIVE)
+    rules.add(negative, name, f"{name}: negative rate", values)
+    rules.add(~blank & ~decimal & ~negative, name, f"{name}: not a number", values)
     numbers = pd.to_numeric(values.where(decimal), errors="coerce")
-    rules.add(~np.isfinite(numbers.fillna(0.0)), name, f"{name}: not finite " + _quoted(values))
-    return numbers.where(decimal & np.isfinite(numbers.fillna(0.0)))
+    finite = np.isfinite(numbers.fillna(0.0).to_numpy())
+    rules.add(~finite, name, f"{name}: not finite", values)
+    return numbers.where(decimal & finite)
 
 
 PublishedLookup = Callable[[pd.DataFrame], pd.Series]
@@ -200,11 +239,7 @@ def validate_chunk(
     rules.add(_blank(frame["content_id"]), "content_id", "content_id: missing")
     platform = frame["platform"].str.strip().str.lower()
     rules.add(_blank(frame["platform"]), "platform", "platform: missing")
-    rules.add(
-        ~_blank(frame["platform"]) & ~platform.isin(context.platforms),
-        "platform",
-        "platform: unknown platform " + _quoted(frame["platform"]) + f" (known: {', '.join(context.platforms)})",
-    )
+    rules.add(~platform.isin(context.platforms), "platform", "platform: unknown platform", frame["platform"])
 
     typed: dict[str, pd.Series] = {}
     for name in COUNTER_FIELDS:
@@ -212,24 +247,28 @@ def validate_chunk(
     typed["engagement_rate"] = _parse_rate(frame["engagement_rate"], "engagement_rate", rules)
     duration = _parse_counter(frame["duration_seconds"], "duration_seconds", rules, required=False)
 
-    captured, bad_captured, captured_no_tz = _parse_timestamps(frame["captured_at"])
-    rules.add(_blank(frame["captured_at"]), "captured_at", "captured_at: missing")
-    rules.add(bad_captured, "captured_at", "captured_at: unparseable timestamp " + _quoted(frame["captured_at"]))
-    rules.add(captured_no_tz, "captured_at", "captured_at: no time-zone offset " + _quoted(frame["captured_at"]))
-    published, bad_published, published_no_tz = _parse_timestamps(frame["published_at"])
-    rules.add(bad_published, "published_at", "published_at: unparseable timestamp " + _quoted(frame["published_at"]))
-    rules.add(published_no_tz, "published_at", "published_at: no time-zone offset " + _quoted(frame["published_at"]))
+    raw_captured = frame["captured_at"]
+    captured, bad_captured, captured_no_tz = _parse_timestamps(raw_captured)
+    rules.add(_blank(raw_captured), "captured_at", "captured_at: missing")
+    rules.add(bad_captured, "captured_at", "captured_at: unparseable timestamp", raw_captured)
+    rules.add(captured_no_tz, "captured_at", "captured_at: no time-zone offset", raw_captured)
+    raw_published = frame["published_at"]
+    published, bad_published, published_no_tz = _parse_timestamps(raw_published)
+    rules.add(bad_published, "published_at", "published_at: unparseable timestamp", raw_published)
+    rules.add(published_no_tz, "published_at", "published_at: no time-zone offset", raw_published)
     rules.add(
         captured >= context.window_end,
         "captured_at",
-        "captured_at: in the future (after landing day "
-        f"{context.landing_day} + {context.future_tolerance}) " + _quoted(frame["captured_at"]),
+        f"captured_at: in the future (after landing day {context.landing_day} "
+        f"+ {context.future_tolerance})",
+        raw_captured,
     )
     rules.add(
         captured < context.window_start,
         "captured_at",
         f"captured_at: older than the late-arrival window ({context.late_arrival_days} days "
-        f"before landing day {context.landing_day}) " + _quoted(frame["captured_at"]),
+        f"before landing day {context.landing_day})",
+        raw_captured,
     )
     published_ref = published
     if known_published is not None:
@@ -240,31 +279,35 @@ def validate_chunk(
     rules.add(
         captured < published_ref,
         "captured_at",
-        "captured_at: before published_at '" + published_ref.astype("str") + "'",
+        "captured_at: before published_at",
+        published_ref,
     )
 
-    line_refs = frame["_source_file"] + ":" + frame["_source_line"].astype("str")
+    lines = frame["_source_line"].to_numpy(dtype=np.int64)
     epoch_us = captured.to_numpy(dtype="datetime64[us]").view("int64")
     key = pd.DataFrame({"w": workspace, "p": platform, "c": content_id, "t": epoch_us})
     hashes = pd.util.hash_pandas_object(key, index=False).to_numpy()
     candidates = rules.ok.to_numpy()
     in_earlier, earlier_refs = seen.lookup(hashes)
+    in_earlier &= candidates
     candidate_hashes = pd.Series(hashes[candidates])
     in_chunk = np.zeros(len(frame), dtype=bool)
     in_chunk[candidates] = candidate_hashes.duplicated(keep="first").to_numpy()
-    first_ref = pd.Series(None, index=frame.index, dtype="object")
-    first_ref[candidates] = (
-        pd.Series(line_refs[candidates].to_numpy()).groupby(candidate_hashes).transform("first").to_numpy()
-    )
-    dup_ref = np.where(in_earlier, pd.Series(earlier_refs, dtype="object"), first_ref)
-    duplicate = pd.Series((in_earlier & candidates) | in_chunk, index=frame.index)
-    rules.add(
-        duplicate,
-        "captured_at",
-        "captured_at: duplicate snapshot of line " + pd.Series(dup_ref, index=frame.index).astype("str"),
-    )
+    duplicate = in_earlier | in_chunk
+    if duplicate.any():
+        first_line = pd.Series(lines[candidates]).groupby(candidate_hashes.to_numpy()).transform("first")
+        first_file = frame["_source_file"][candidates].groupby(candidate_hashes.to_numpy()).transform("first")
+        chunk_refs = np.full(len(frame), None, dtype=object)
+        chunk_refs[candidates] = (first_file.astype("str") + ":" + first_line.astype("str")).to_numpy()
+        refs = np.where(in_earlier, np.array(earlier_refs, dtype=object), chunk_refs)
+        rules.add(
+            duplicate,
+            "captured_at",
+            "captured_at: duplicate snapshot of line " + pd.Series(refs, index=frame.index).astype("str"),
+        )
     ok = rules.ok
-    seen.add(hashes[ok.to_numpy()], line_refs[ok].tolist())
+    ok_mask = ok.to_numpy()
+    seen.add(hashes[ok_mask], frame["_source_file"][ok], lines[ok_mask])
 
     accepted = pd.DataFrame(
         {
@@ -296,7 +339,9 @@ def validate_chunk(
         },
         columns=REJECT_COLUMNS,
     )
-    return ValidationResult(accepted=accepted.reset_index(drop=True), rejected=rejected.reset_index(drop=True))
+    return ValidationResult(
+        accepted=accepted.reset_index(drop=True), rejected=rejected.reset_index(drop=True)
+    )
 
 
 def _payloads(rows: pd.DataFrame) -> pd.Series:

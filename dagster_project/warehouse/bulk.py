@@ -1,15 +1,18 @@
-"""COPY helpers: stream a DataFrame into a table as CSV in one server round trip."""
+"""COPY helpers: DataFrames to Postgres as CSV, one statement per frame or streamed."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from types import TracebackType
 
 import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 _WRITE_OPTIONS = pa_csv.WriteOptions(include_header=False)
 
@@ -21,6 +24,14 @@ def frame_to_csv(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+def copy_statement(table: str, columns: Sequence[str]) -> sql.Composed:
+    schema, _, name = table.rpartition(".")
+    target = sql.Identifier(schema, name) if schema else sql.Identifier(name)
+    return sql.SQL("copy {} ({}) from stdin (format csv)").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+
+
 def copy_frame(
     conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: Sequence[str] | None = None
 ) -> int:
@@ -28,11 +39,60 @@ def copy_frame(
     if frame.empty:
         return 0
     columns = list(columns or frame.columns)
-    schema, _, name = table.rpartition(".")
-    target = sql.Identifier(schema, name) if schema else sql.Identifier(name)
-    statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
-        target, sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    with conn.cursor() as cursor, cursor.copy(statement) as copy:
+    with conn.cursor() as cursor, cursor.copy(copy_statement(table, columns)) as copy:
         copy.write(frame_to_csv(frame[columns]))
     return len(frame)
+
+
+class CopyStream(AbstractContextManager["CopyStream"]):
+    """One long-running COPY fed frame by frame.
+
+    A writer thread sends data while the caller prepares the next frame, so Python work and
+    the server's insert work overlap.  ``pause()`` ends the current COPY so other statements
+    can run on the connection; the next ``write()`` starts a new one.
+    """
+
+    def __init__(self, conn: psycopg.Connection, table: str, columns: Sequence[str]) -> None:
+        self._conn = conn
+        self._statement = copy_statement(table, columns)
+        self._columns = list(columns)
+        self._cursor: psycopg.Cursor | None = None
+        self._copy_cm: AbstractContextManager | None = None
+        self._copy: psycopg.Copy | None = None
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        if self._copy is None:
+            self._cursor = self._conn.cursor()
+            self._copy_cm = self._cursor.copy(self._statement, writer=QueuedLibpqWriter(self._cursor))
+            self._copy = self._copy_cm.__enter__()
+        self._copy.write(frame_to_csv(frame[self._columns]))
+        self.rows += len(frame)
+
+    def pause(self) -> None:
+        """Finish the running COPY (raising the server's error, if any)."""
+        if self._copy_cm is not None:
+            copy_cm, cursor = self._copy_cm, self._cursor
+            self._copy_cm = self._copy = self._cursor = None
+            try:
+                copy_cm.__exit__(None, None, None)
+            finally:
+                cursor.close()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.pause()
+        elif self._copy_cm is not None:
+            copy_cm, cursor = self._copy_cm, self._cursor
+            self._copy_cm = self._copy = self._cursor = None
+            try:
+                copy_cm.__exit__(exc_type, exc, traceback)
+            finally:
+                cursor.close()

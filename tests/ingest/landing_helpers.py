@@ -27,8 +27,13 @@ def snapshot(content_id: str = "yt-1", **values: object) -> dict[str, object]:
     return record
 
 
-def write_csv(landing: Path, platform: str, rows: Sequence[Mapping[str, object]], name: str = "a.csv",
-              day: dt.date = DAY) -> Path:  # fmt: skip
+def write_csv(
+    landing: Path,
+    platform: str,
+    rows: Sequence[Mapping[str, object]],
+    name: str = "a.csv",
+    day: dt.date = DAY,
+) -> Path:
     path = landing / platform / day.isoformat() / name
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
@@ -40,8 +45,9 @@ def write_csv(landing: Path, platform: str, rows: Sequence[Mapping[str, object]]
     return path
 
 
-def write_jsonl(landing: Path, platform: str, lines: Sequence[str | bytes], name: str = "b.jsonl",
-                day: dt.date = DAY) -> Path:  # fmt: skip
+def write_jsonl(
+    landing: Path, platform: str, lines: Sequence[str | bytes], name: str = "b.jsonl", day: dt.date = DAY
+) -> Path:
     path = landing / platform / day.isoformat() / name
     path.parent.mkdir(parents=True, exist_ok=True)
     data = b"".join((line if isinstance(line, bytes) else line.encode()) + b"\n" for line in lines)

@@ -24,22 +24,33 @@ def checksums(url: str) -> dict[str, tuple[int, str]]:
         "rejects": "(select source_file, source_line, reason, field, payload from raw.rejected_snapshots)",
     }
     with connect(url) as conn:
-        return {name: tuple(conn.execute(CHECKSUM.format(table=table)).fetchone()) for name, table in tables.items()}
+        return {
+            name: tuple(conn.execute(CHECKSUM.format(table=table)).fetchone())
+            for name, table in tables.items()
+        }
 
 
 def _day_rows(n: int, day: dt.date = DAY) -> list[dict[str, object]]:
     return [
-        snapshot(f"yt-{i}", captured_at=f"{day}T{h:02d}:00:00+00:00", views=100 * i + h,
-                 title=f"video {i}" if h == 0 else None)
-        for i in range(n) for h in (0, 6, 12, 18)
-    ]  # fmt: skip
+        snapshot(
+            f"yt-{i}",
+            captured_at=f"{day}T{h:02d}:00:00+00:00",
+            views=100 * i + h,
+            title=f"video {i}" if h == 0 else None,
+        )
+        for i in range(n)
+        for h in (0, 6, 12, 18)
+    ]
 
 
 def test_rerun_gives_identical_rows(settings):
     url = settings.DATABASE_URL.get_secret_value()
     write_csv(settings.LANDING_DIR, "youtube", [*_day_rows(20), snapshot("bad", views="x")])
-    write_jsonl(settings.LANDING_DIR, "tiktok", ['{"content_id": "tt-1", "platform": "tiktok", '
-                                                 '"captured_at": "2026-10-05T03:00:00Z", "views": 7}'])  # fmt: skip
+    write_jsonl(
+        settings.LANDING_DIR,
+        "tiktok",
+        ['{"content_id": "tt-1", "platform": "tiktok", "captured_at": "2026-10-05T03:00:00Z", "views": 7}'],
+    )
 
     first = load_landing_day(url, DAY, settings=settings, now=NOW)
     before = checksums(url)
@@ -57,13 +68,18 @@ def test_partitions_are_created_for_the_late_arrival_window(settings):
 
     report = load_landing_day(url, DAY, settings=settings, now=NOW)
 
-    expected = [f"raw.engagement_snapshots_p{(DAY - dt.timedelta(days=d)):%Y%m%d}" for d in range(7, -2, -1)]  # +1: future tolerance
+    expected = [
+        f"raw.engagement_snapshots_p{(DAY - dt.timedelta(days=d)):%Y%m%d}" for d in range(7, -2, -1)
+    ]  # +1: future tolerance
     assert report.partitions == expected
     with connect(url) as conn:
         placed = conn.execute(
             "select content_id, tableoid::regclass::text from raw.engagement_snapshots order by 1"
         ).fetchall()
-    assert placed == [("yt-1", "raw.engagement_snapshots_p20261005"), ("yt-late", "raw.engagement_snapshots_p20261002")]
+    assert placed == [
+        ("yt-1", "raw.engagement_snapshots_p20261005"),
+        ("yt-late", "raw.engagement_snapshots_p20261002"),
+    ]
 
 
 def test_failed_rerun_leaves_previous_version(settings):
@@ -87,9 +103,12 @@ def test_snapshot_already_loaded_from_another_day_is_quarantined(settings):
     next_day = DAY + dt.timedelta(days=1)
     write_csv(settings.LANDING_DIR, "youtube", [snapshot("yt-1"), snapshot("yt-2")])
     # Redelivered next day: yt-1's snapshot again (late, same key) plus a new one.
-    write_csv(settings.LANDING_DIR, "youtube",
-              [snapshot("yt-1"), snapshot("yt-1", captured_at=f"{next_day}T06:00:00+00:00")],
-              day=next_day)  # fmt: skip
+    write_csv(
+        settings.LANDING_DIR,
+        "youtube",
+        [snapshot("yt-1"), snapshot("yt-1", captured_at=f"{next_day}T06:00:00+00:00")],
+        day=next_day,
+    )
     load_landing_day(url, DAY, settings=settings, now=NOW)
 
     report = load_landing_day(url, next_day, settings=settings, now=NOW)

@@ -1,6 +1,5 @@
 """Raw ingestion: one landing day -> raw.engagement_snapshots, raw.content, quarantine."""
 
-
 import datetime as dt
 from collections import Counter
 
@@ -154,8 +153,16 @@ def _checks(url: str, days: list[dt.date]) -> list[dg.AssetCheckResult]:
             metadata={
                 "days_checked": len(days),
                 "mismatches": dg.MetadataValue.json(
-                    [dict(zip(("day", "workspace", "received", "accepted", "rejected"), row, strict=True))
-                     for row in mismatched]
+                    [
+                        dict(
+                            zip(
+                                ("day", "workspace", "received", "accepted", "rejected"),
+                                row,
+                                strict=True,
+                            )
+                        )
+                        for row in mismatched
+                    ]
                 ),
             },
         ),
