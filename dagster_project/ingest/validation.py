@@ -40,7 +40,7 @@ from dagster_project.ingest.schema import (
 _INTEGER = r"\s*\d{1,18}\s*"
 _NEGATIVE = r"\s*-\s*\d+(\.\d*)?\s*"
 _DECIMAL = r"\s*\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*"
-_HAS_OFFSET = r".*(Z|z|[+-]\d\d(:?\d\d)?)\s*"
+_HAS_OFFSET = r"\d\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)\s*$"
 
 SNAPSHOT_KEY = ["workspace_id", "platform", "content_id", "captured_at"]
 REJECT_COLUMNS = [
@@ -148,7 +148,9 @@ class _Rejections:
         new = given & self.reason.isna().to_numpy()
         if not new.any():
             return
-        text = reason[new] if isinstance(reason, pd.Series) else pd.Series(reason, index=self.reason.index[new])
+        text = (
+            reason[new] if isinstance(reason, pd.Series) else pd.Series(reason, index=self.reason.index[new])
+        )
         if value is not None:
             text = text + " '" + value[new].fillna("").astype("str").str.slice(0, 60) + "'"
         self.reason[new] = text
@@ -170,34 +172,59 @@ def _matches(values: pd.Series, pattern: str) -> np.ndarray:
 
 
 def _blank(values: pd.Series) -> np.ndarray:
-    return _matches(values, r"\s*") | values.isna().to_numpy()
+    arrow = _arrow(values)
+    empty = pc.equal(pc.utf8_trim_whitespace(arrow), "")
+    return np.asarray(empty.fill_null(True))
+
+
+def _all_null(values: pd.Series) -> bool:
+    return bool(values.isna().all())
 
 
 def _parse_timestamps(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """(parsed UTC timestamps, unparseable mask, missing-offset mask) for present values."""
+    if _all_null(values):
+        none = np.zeros(len(values), dtype=bool)
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]"), none, none
     present = ~_blank(values)
     parsed = pd.to_datetime(values.where(present), utc=True, format="ISO8601", errors="coerce")
     unparseable = present & parsed.isna().to_numpy()
-    no_offset = present & ~unparseable & ~_matches(values, _HAS_OFFSET)
+    has_offset = np.asarray(pc.match_substring_regex(_arrow(values), _HAS_OFFSET).fill_null(False))
+    no_offset = present & ~unparseable & ~has_offset
     return parsed, unparseable, no_offset
 
 
+def _as_int64(values: pd.Series, valid: pa.Array | None = None) -> pd.Series:
+    arrow = _arrow(values)
+    digits = pc.utf8_trim_whitespace(arrow if valid is None else pc.if_else(valid, arrow, None))
+    numbers = pc.cast(digits, pa.int64()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    return pd.Series(numbers.array, index=values.index, dtype="Int64")
+
+
 def _parse_counter(values: pd.Series, name: str, rules: _Rejections, required: bool) -> pd.Series:
-    blank = _blank(values)
     if required:
-        rules.add(blank, name, f"{name}: missing")
+        rules.add(_blank(values), name, f"{name}: missing")
+    if _all_null(values):
+        return pd.Series(pd.NA, index=values.index, dtype="Int64")
+    try:  # fast path: every present value is a plain non-negative integer
+        numbers = _as_int64(values)
+        if not (numbers < 0).any():
+            return numbers
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    blank = _blank(values)
     integer = _matches(values, _INTEGER)
     negative = _matches(values, _NEGATIVE)
     too_long = _matches(values, r"\s*\d{19,}\s*")
     rules.add(negative, name, f"{name}: negative counter", values)
     rules.add(too_long, name, f"{name}: out of range", values)
     rules.add(~blank & ~integer & ~negative & ~too_long, name, f"{name}: not a whole number", values)
-    digits = pc.if_else(pa.array(integer), pc.utf8_trim_whitespace(_arrow(values)), None)
-    numbers = pc.cast(digits, pa.int64()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-    return pd.Series(numbers.array, index=values.index, dtype="Int64")
+    return _as_int64(values, pa.array(integer))
 
 
 def _parse_rate(values: pd.Series, name: str, rules: _Rejections) -> pd.Series:
+    if _all_null(values):
+        return pd.Series(np.nan, index=values.index, dtype="float64")
     blank = _blank(values)
     decimal = _matches(values, _DECIMAL)
     negative = _matches(values, _NEGATIVE)
@@ -259,8 +286,7 @@ def validate_chunk(
     rules.add(
         captured >= context.window_end,
         "captured_at",
-        f"captured_at: in the future (after landing day {context.landing_day} "
-        f"+ {context.future_tolerance})",
+        f"captured_at: in the future (after landing day {context.landing_day} + {context.future_tolerance})",
         raw_captured,
     )
     rules.add(

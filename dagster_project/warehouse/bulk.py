@@ -10,6 +10,7 @@ from types import TracebackType
 import pandas as pd
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
@@ -18,9 +19,19 @@ _WRITE_OPTIONS = pa_csv.WriteOptions(include_header=False)
 
 
 def frame_to_csv(frame: pd.DataFrame) -> bytes:
-    """CSV for ``COPY ... (FORMAT csv)``: nulls unquoted-empty, strings always quoted."""
+    """CSV for ``COPY ... (FORMAT csv)``: nulls unquoted-empty, strings always quoted.
+
+    Time-zone-aware timestamps are written as UTC text with an explicit ``+00`` (Arrow's
+    own formatting of zoned timestamps is ~20x slower than of naive ones).
+    """
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for index, column in enumerate(table.columns):
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            naive = column.cast(pa.timestamp(column.type.unit, tz="UTC")).cast(pa.timestamp(column.type.unit))
+            text = pc.binary_join_element_wise(pc.cast(naive, pa.string()), pa.scalar("+00"), "")
+            table = table.set_column(index, table.field(index).name, text)
     buffer = io.BytesIO()
-    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buffer, _WRITE_OPTIONS)
+    pa_csv.write_csv(table, buffer, _WRITE_OPTIONS)
     return buffer.getvalue()
 
 
