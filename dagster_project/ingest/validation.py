@@ -321,10 +321,13 @@ def validate_chunk(
     in_chunk[candidates] = candidate_hashes.duplicated(keep="first").to_numpy()
     duplicate = in_earlier | in_chunk
     if duplicate.any():
-        first_line = pd.Series(lines[candidates]).groupby(candidate_hashes.to_numpy()).transform("first")
-        first_file = frame["_source_file"][candidates].groupby(candidate_hashes.to_numpy()).transform("first")
+        candidate_refs = pd.Series(
+            frame["_source_file"].to_numpy()[candidates].astype(str) + ":" + lines[candidates].astype(str)
+        )
         chunk_refs = np.full(len(frame), None, dtype=object)
-        chunk_refs[candidates] = (first_file.astype("str") + ":" + first_line.astype("str")).to_numpy()
+        chunk_refs[candidates] = (
+            candidate_refs.groupby(candidate_hashes.to_numpy()).transform("first").to_numpy()
+        )
         refs = np.where(in_earlier, np.array(earlier_refs, dtype=object), chunk_refs)
         rules.add(
             duplicate,

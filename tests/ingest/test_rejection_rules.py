@@ -118,6 +118,18 @@ def test_duplicate_in_batch_names_the_first_line(settings):
     assert reason == "captured_at: duplicate snapshot of line youtube/2026-10-05/a.csv:2"
 
 
+def test_duplicate_in_the_same_file_after_a_rejected_row(settings):
+    rows = [snapshot("bad", views="x"), snapshot("yt-1"), snapshot("yt-2"), snapshot("yt-1")]
+    write_csv(settings.LANDING_DIR, "youtube", rows)
+    url = settings.DATABASE_URL.get_secret_value()
+
+    report = load_landing_day(url, DAY, settings=settings, now=NOW)
+
+    assert (report.accepted, report.rejected) == (2, 2)
+    reasons = {line: reason for _, line, _, reason, _ in _rejects(url)}
+    assert reasons[5] == "captured_at: duplicate snapshot of line youtube/2026-10-05/a.csv:3"
+
+
 def test_jsonl_malformed_wrong_type_and_encoding_are_quarantined(settings):
     good = json.dumps(
         {
