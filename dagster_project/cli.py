@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -215,6 +216,9 @@ def dev(
         console.print(f"export DAGSTER_HOME={home}")
         return
     os.chdir(PROJECT_ROOT)
+    # A shell starts background jobs with SIGINT ignored and exec keeps that: restore the
+    # default so Ctrl-C / `kill -INT` stops dagster dev and its children.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     dagster = Path(sys.executable).with_name("dagster")
     os.execv(str(dagster), [str(dagster), "dev", "-w", "workspace.yaml", "-p", str(port)])
 
