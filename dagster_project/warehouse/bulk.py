@@ -84,13 +84,22 @@ class CopyStream(AbstractContextManager["CopyStream"]):
 
     def pause(self) -> None:
         """Finish the running COPY (raising the server's error, if any)."""
-        if self._copy_cm is not None:
-            copy_cm, cursor = self._copy_cm, self._cursor
-            self._copy_cm = self._copy = self._cursor = None
-            try:
-                copy_cm.__exit__(None, None, None)
-            finally:
-                cursor.close()
+        self._finish(None, None, None)
+
+    def _finish(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._copy_cm is None:
+            return
+        copy_cm, cursor = self._copy_cm, self._cursor
+        self._copy_cm = self._copy = self._cursor = None
+        try:
+            copy_cm.__exit__(exc_type, exc, traceback)
+        finally:
+            cursor.close()
 
     def __exit__(
         self,
@@ -98,12 +107,4 @@ class CopyStream(AbstractContextManager["CopyStream"]):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if exc_type is None:
-            self.pause()
-        elif self._copy_cm is not None:
-            copy_cm, cursor = self._copy_cm, self._cursor
-            self._copy_cm = self._copy = self._cursor = None
-            try:
-                copy_cm.__exit__(exc_type, exc, traceback)
-            finally:
-                cursor.close()
+        self._finish(exc_type, exc, traceback)
