@@ -39,13 +39,13 @@ def _raw_objects(url: str) -> dict[str, list[str]]:
 
 def test_single_head() -> None:
     heads = ScriptDirectory.from_config(migrate.alembic_config("postgresql://unused/x")).get_heads()
-    assert heads == ["0002"]
+    assert heads == ["0003"]
 
 
 def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     migrate.upgrade(empty_database)
     upgraded = _raw_objects(empty_database)
-    assert migrate.current_revision(empty_database) == "0002"
+    assert migrate.current_revision(empty_database) == "0003"
     assert upgraded["tables"] == [
         "content:r",
         "engagement_snapshots:p",
