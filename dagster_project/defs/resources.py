@@ -1,4 +1,4 @@
-"""Resources shared by every domain: the warehouse connection and the landing zone."""
+"""Resources shared by every domain: the warehouse connection, the landing zone and dbt."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.config import get_settings
+from dagster_dbt import DbtCliResource
+
+from dagster_project.config import DBT_PROJECT_DIR, get_settings
+from dagster_project.warehouse.dbt import dbt_executable
 from dagster_project.warehouse.database import resolve_database_url
 
 
@@ -36,5 +39,8 @@ def resources() -> dg.Definitions:
         resources={
             "warehouse": PostgresResource(database_url=dg.EnvVar("DATABASE_URL").get_value()),
             "landing_zone": LandingZoneResource(path=dg.EnvVar("LANDING_DIR").get_value()),
+            "dbt": DbtCliResource(
+                project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+            ),
         }
     )

@@ -119,10 +119,13 @@ scored as (
                 deltas.views
             )
         ) as engagement_rate,
-        coalesce(by_category.sample_size, by_platform.sample_size) as benchmark_sample_size,
+        case
+            when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then by_category.sample_size
+            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then by_platform.sample_size
+        end as benchmark_sample_size,
         case
             when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then deltas.category
-            when by_platform.sample_size is not null then 'all'
+            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then 'all'
         end as benchmark_category,
         case
             when by_category.sample_size >= {{ var("benchmark_min_group_size") }}
@@ -130,10 +133,11 @@ scored as (
                     deltas.views, by_category.views_p25, by_category.views_p50,
                     by_category.views_p75, by_category.views_p90
                 )
-            else analytics.performance_score(
-                deltas.views, by_platform.views_p25, by_platform.views_p50,
-                by_platform.views_p75, by_platform.views_p90
-            )
+            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }}
+                then analytics.performance_score(
+                    deltas.views, by_platform.views_p25, by_platform.views_p50,
+                    by_platform.views_p75, by_platform.views_p90
+                )
         end as performance_score
     from deltas
     left join benchmarks as by_category
