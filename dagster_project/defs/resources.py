@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-
 from dagster_dbt import DbtCliResource
 
 from dagster_project.config import DBT_PROJECT_DIR, get_settings
-from dagster_project.warehouse.dbt import dbt_executable
 from dagster_project.warehouse.database import resolve_database_url
+from dagster_project.warehouse.dbt import dbt_executable
 
 
 class PostgresResource(dg.ConfigurableResource):
@@ -40,7 +39,9 @@ def resources() -> dg.Definitions:
             "warehouse": PostgresResource(database_url=dg.EnvVar("DATABASE_URL").get_value()),
             "landing_zone": LandingZoneResource(path=dg.EnvVar("LANDING_DIR").get_value()),
             "dbt": DbtCliResource(
-                project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+                project_dir=str(DBT_PROJECT_DIR),
+                profiles_dir=str(DBT_PROJECT_DIR),
+                dbt_executable=dbt_executable(),
             ),
         }
     )
