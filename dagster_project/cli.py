@@ -78,6 +78,14 @@ def _generate(items: int, days: int, end: dt.date, seed: int, landing_dir: Path 
     return generate_files(landing_dir or get_settings().LANDING_DIR, spec)
 
 
+def _date_range(date: dt.datetime | None, start: dt.datetime | None, end: dt.datetime | None):
+    first = _day(date) or _day(start)
+    last = _day(date) or _day(end) or first
+    if first is None or last is None or last < first:
+        raise typer.BadParameter("give --date D, or --start S [--end E] with S <= E")
+    return first, last
+
+
 @app.command()
 def ingest(
     date: DateOption = None,
@@ -86,20 +94,31 @@ def ingest(
     chunk_days: Annotated[int, typer.Option(help="Days per Dagster run.")] = 10,
 ) -> None:
     """Materialise the ingestion assets for one landing day or an inclusive range, via Dagster."""
-    first = _day(date) or _day(start)
-    last = _day(date) or _day(end) or first
-    if first is None or last is None or last < first:
-        raise typer.BadParameter("give --date D, or --start S [--end E] with S <= E")
+    first, last = _date_range(date, start, end)
     _run_pipeline("ingest_job", first, last, chunk_days)
+
+
+@app.command()
+def pipeline(
+    date: DateOption = None,
+    start: DateOption = None,
+    end: DateOption = None,
+    chunk_days: Annotated[int, typer.Option(help="Days per Dagster run.")] = 10,
+) -> None:
+    """Ingest and build the warehouse (dbt) for a day or an inclusive range, as the schedule does."""
+    first, last = _date_range(date, start, end)
+    _run_pipeline("daily_pipeline_job", first, last, chunk_days)
 
 
 def _run_pipeline(job_name: str, first: dt.date, last: dt.date, chunk_days: int) -> float:
     import dagster as dg
 
     from dagster_project.runs import load_definitions, run_range
+    from dagster_project.warehouse.dbt import prepare_manifest
     from dagster_project.warehouse.instance import prepare_dagster_home
 
     prepare_dagster_home()
+    prepare_manifest()
     definitions = load_definitions()
     total = (last - first).days + 1
     started = time.perf_counter()
@@ -156,8 +175,8 @@ def demo(
     console.print(
         f"    {summary.rows:,} rows in {summary.files} files, {summary.dirty_rows} dirty on purpose"
     )
-    console.print("3/3 materialising every daily partition in-process")
-    _run_pipeline("ingest_job", first, last, chunk_days=10)
+    console.print("3/3 materialising every daily partition in-process (ingestion + dbt warehouse)")
+    _run_pipeline("daily_pipeline_job", first, last, chunk_days=10)
     _print_summary(url, first, last, time.perf_counter() - started)
 
 
@@ -168,22 +187,29 @@ def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> N
     with connect(url) as conn:
         tables = conn.execute(
             """
-            select 'raw.engagement_snapshots', count(*) from raw.engagement_snapshots
-            union all select 'raw.content', count(*) from raw.content
-            union all select 'raw.rejected_snapshots', count(*) from raw.rejected_snapshots
-            union all select 'snapshot partitions', count(*) from pg_inherits
-                where inhparent = 'raw.engagement_snapshots'::regclass
+            select c.relnamespace::regnamespace || '.' || c.relname, c.relkind::text
+            from pg_class as c
+            where c.relnamespace::regnamespace::text in ('raw', 'intermediate', 'marts', 'bi')
+              and c.relkind in ('r', 'p', 'm', 'v') and not c.relispartition
+            order by 1
             """
         ).fetchall()
+        counts = {
+            name: conn.execute(f"select count(*) from {name}").fetchone()[0]  # noqa: S608 - catalog names
+            for name, kind in tables
+            if kind in ("r", "p", "m")
+        }
         reasons = conn.execute(
             "select reason from raw.rejected_snapshots where ingest_date between %s and %s",
             (first, last),
         ).fetchall()
+    kinds = {"r": "table", "p": "partitioned table", "m": "materialized view", "v": "view"}
     table = Table(title="warehouse", show_header=True)
-    table.add_column("table")
+    table.add_column("relation")
+    table.add_column("kind")
     table.add_column("rows", justify="right")
-    for name, count in tables:
-        table.add_row(name, f"{count:,}")
+    for name, kind in tables:
+        table.add_row(name, kinds[kind], f"{counts[name]:,}" if name in counts else "")
     console.print(table)
     counts: dict[str, int] = {}
     for (reason,) in reasons:
@@ -209,9 +235,11 @@ def dev(
     print_env: Annotated[bool, typer.Option(help="Only print the environment to export.")] = False,
 ) -> None:
     """Start the Dagster UI (``dagster dev -w workspace.yaml``) on the project's instance."""
+    from dagster_project.warehouse.dbt import prepare_manifest
     from dagster_project.warehouse.instance import prepare_dagster_home
 
     home = prepare_dagster_home()
+    prepare_manifest()
     if print_env:
         console.print(f"export DAGSTER_HOME={home}")
         return

@@ -24,6 +24,7 @@ from dagster_project.warehouse.database import (
     resolve_database_url,
     with_database,
 )
+from dagster_project.warehouse.dbt import prepare_manifest
 
 RAW_TABLES = (
     "engagement_snapshots",
@@ -52,6 +53,12 @@ def drop_database(url: str) -> None:
     name = url.rsplit("/", 1)[1].split("?", 1)[0]
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as admin:
         admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> None:
+    """Dagster's dbt assets read target/manifest.json when the definitions load."""
+    prepare_manifest()
 
 
 @pytest.fixture(scope="session")

@@ -62,7 +62,9 @@ def _build(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: PostgresResource, args: list[str]
 ) -> Iterator[Any]:
     os.environ.update(dbt_env(warehouse.url()))
-    yield from _stream(dbt.cli(["build", *args], context=context))
+    # "buildable": a test runs in the step that builds the last of its parents (a relationships
+    # test of the history against a seed belongs to the history's step, not the seed's).
+    yield from _stream(dbt.cli(["build", "--indirect-selection", "buildable", *args], context=context))
 
 
 @dbt_assets(
