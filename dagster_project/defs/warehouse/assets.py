@@ -22,7 +22,7 @@ from dagster_project.config import DBT_PROJECT_DIR, get_settings
 from dagster_project.defs.partitions import daily_partitions
 from dagster_project.defs.resources import PostgresResource
 from dagster_project.defs.warehouse.translator import WarehouseTranslator
-from dagster_project.warehouse.dbt import MANIFEST_PATH, dbt_env, window_vars
+from dagster_project.warehouse.dbt import INDIRECT_SELECTION, MANIFEST_PATH, dbt_env, window_vars
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 TRANSLATOR = WarehouseTranslator()
@@ -62,9 +62,9 @@ def _build(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: PostgresResource, args: list[str]
 ) -> Iterator[Any]:
     os.environ.update(dbt_env(warehouse.url()))
-    # "buildable": a test runs in the step that builds the last of its parents (a relationships
-    # test of the history against a seed belongs to the history's step, not the seed's).
-    yield from _stream(dbt.cli(["build", "--indirect-selection", "buildable", *args], context=context))
+    # A test runs in the step that builds the last of its parents (a relationships test of the
+    # history against a seed belongs to the history's step, not the seed's).
+    yield from _stream(dbt.cli(["build", "--indirect-selection", INDIRECT_SELECTION, *args], context=context))
 
 
 @dbt_assets(
