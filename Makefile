@@ -30,3 +30,4 @@ dev: install
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/incremental.py

@@ -189,6 +189,7 @@ final as (
         daily_watch_time_seconds,
         daily_impressions,
         daily_reach,
+        analytics.growth_rate(views, previous_views) as views_growth_rate,
         array_remove(array[
             case when daily_views < 0 then 'views' end,
             case when daily_likes < 0 then 'likes' end,
