@@ -80,8 +80,10 @@ def database_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[str]:
-    """The session database, emptied before the test (tables and day partitions)."""
+    """The session database, emptied before the test: raw tables, day partitions, and every
+    schema dbt builds (incremental tables would otherwise keep rows of earlier tests)."""
     with connect(database_url) as conn:
+        conn.execute("drop schema if exists staging, intermediate, marts, bi, reference cascade")
         partitions = conn.execute(
             "select inhrelid::regclass::text from pg_inherits "
             "where inhparent = 'raw.engagement_snapshots'::regclass"

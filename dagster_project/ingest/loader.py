@@ -316,12 +316,21 @@ def _count_workspaces(
 
 
 def _latest_metadata(accepted: pd.DataFrame) -> pd.DataFrame:
-    """Per content item, the latest captured row that carries any metadata."""
+    """Per content item, each metadata field's latest non-null value among the rows."""
     meta_columns = [f"meta_{name}" for name in METADATA_FIELDS]
-    has_meta = accepted[meta_columns].notna().any(axis=1)
-    rows = accepted.loc[has_meta, [*CONTENT_KEY, "captured_at", *meta_columns]]
-    rows = rows.sort_values("captured_at").drop_duplicates(CONTENT_KEY, keep="last")
-    return rows.rename(columns=lambda c: c.removeprefix("meta_"))
+    rows = accepted.loc[
+        accepted[meta_columns].notna().any(axis=1), [*CONTENT_KEY, "captured_at", *meta_columns]
+    ]
+    return _merge_latest(rows.rename(columns=lambda c: c.removeprefix("meta_")))
+
+
+def _merge_latest(rows: pd.DataFrame) -> pd.DataFrame:
+    """Group by content: the latest non-null value of every field (GroupBy.last skips nulls)."""
+    if rows.empty:
+        return rows
+    return (
+        rows.sort_values("captured_at", kind="stable").groupby(CONTENT_KEY, as_index=False, sort=False).last()
+    )
 
 
 def _quarantine_cross_day_duplicates(conn: psycopg.Connection, day: dt.date) -> list[tuple[str, str]]:
@@ -359,8 +368,7 @@ def _quarantine_cross_day_duplicates(conn: psycopg.Connection, day: dt.date) -> 
 def _upsert_content(conn: psycopg.Connection, frames: list[pd.DataFrame], day: dt.date) -> int:
     if not frames:
         return 0
-    latest = pd.concat(frames, ignore_index=True)
-    latest = latest.sort_values("captured_at").drop_duplicates(CONTENT_KEY, keep="last")
+    latest = _merge_latest(pd.concat(frames, ignore_index=True))
     if latest.empty:
         return 0
     latest = latest.rename(columns={"captured_at": "metadata_captured_at"})

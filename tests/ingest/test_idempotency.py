@@ -130,3 +130,19 @@ def test_snapshot_already_loaded_from_another_day_is_quarantined(settings):
         "captured_at: duplicate snapshot already loaded from landing day 2026-10-05 "
         "(youtube/2026-10-05/a.csv:2)"
     )
+
+
+def test_metadata_fields_merge_across_captures_of_one_day(settings):
+    url = settings.DATABASE_URL.get_secret_value()
+    rows = [
+        snapshot("yt-1", captured_at="2026-10-05T01:00:00+00:00", title="First title", category="Gaming"),
+        snapshot("yt-1", captured_at="2026-10-05T09:00:00+00:00", title="Better title"),
+        snapshot("yt-1", captured_at="2026-10-05T12:00:00+00:00"),
+    ]
+    write_csv(settings.LANDING_DIR, "youtube", rows)
+
+    load_landing_day(url, DAY, settings=settings, now=NOW)
+
+    with connect(url) as conn:
+        row = conn.execute("select title, category, metadata_captured_at::text from raw.content").fetchone()
+    assert row == ("Better title", "Gaming", "2026-10-05 09:00:00+00")
