@@ -10,7 +10,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Keys ``[schema, name]`` (``marts/content_performance_history``), matching the tables."""
+    """Keys ``[schema, relation]`` (``marts/content_performance_history``, ``bi/trending_content``),
+    the names of the database objects."""
 
     def __init__(self) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
@@ -19,7 +20,8 @@ class WarehouseTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "source":
             return super().get_asset_key(dbt_resource_props)
         schema = dbt_resource_props.get("config", {}).get("schema") or dbt_resource_props["schema"]
-        return dg.AssetKey([schema, dbt_resource_props["name"]])
+        relation = dbt_resource_props.get("alias") or dbt_resource_props["name"]
+        return dg.AssetKey([schema, relation])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return "warehouse"

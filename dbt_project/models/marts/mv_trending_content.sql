@@ -109,19 +109,19 @@ benchmarked as (
         latest.lifetime_views,
         latest.age_days,
         latest.category,
+        -- The same choice as content_performance_history: the category's benchmark when it has
+        -- enough observations, else all categories of the platform when they have, else none.
         case
             when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then latest.category
-            when by_platform.sample_size is not null then 'all'
+            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then 'all'
         end as benchmark_category,
         case
-            when by_category.sample_size >= {{ var("benchmark_min_group_size") }}
-                then by_category.sample_size
-            else by_platform.sample_size
+            when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then by_category.sample_size
+            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then by_platform.sample_size
         end as benchmark_sample_size,
         case
-            when by_category.sample_size >= {{ var("benchmark_min_group_size") }}
-                then by_category.views_p50
-            else by_platform.views_p50
+            when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then by_category.views_p50
+            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then by_platform.views_p50
         end as benchmark_views_p50
     from velocities
     inner join latest
