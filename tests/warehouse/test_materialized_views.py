@@ -47,7 +47,8 @@ SELECT = (
     "+mv_trending_content+",
     "+bi_content_performance_history",
 )
-BI_QUERIES = PROJECT_ROOT / "docs" / "bi_queries.md"
+README = PROJECT_ROOT / "README.md"
+BI_SECTION = "## BI access and example queries"
 
 FIRST_DAY = dt.date(2026, 9, 1)
 LAST_DAY = dt.date(2026, 9, 30)
@@ -388,7 +389,9 @@ def test_full_refresh_recreates_the_bi_views(built, dbt_build, reader):
 
 
 def _documented_queries() -> list[str]:
-    return re.findall(r"```sql\n(.*?)```", BI_QUERIES.read_text(encoding="utf-8"), flags=re.DOTALL)
+    """The SQL blocks of the README's BI section."""
+    section = README.read_text(encoding="utf-8").split(BI_SECTION, 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sql\n(.*?)```", section, flags=re.DOTALL)
 
 
 def test_documented_bi_queries_run_as_a_reader(built, reader):
