@@ -422,3 +422,33 @@ def test_documented_queries_are_the_three_bi_queries():
     queries = _documented_queries()
     assert len(queries) == 3
     assert all(re.search(r"\bfrom bi\.\w+", query) for query in queries)
+
+
+def test_reader_sees_only_its_workspace_in_the_mart_tables(settings, dbt_build, reader):
+    """Mart tables carry row-level security themselves (the enable_workspace_rls post-hook)."""
+    _load(settings, _days(FIRST_DAY, LAST_DAY))
+    dbt_build(select=("+content_performance_history", "+content_feature_analysis", "+performance_benchmarks"))
+    url = settings.DATABASE_URL.get_secret_value()
+    tables = (
+        "marts.content_performance_history",
+        "marts.content_feature_analysis",
+        "marts.performance_benchmarks",
+    )
+    role = reader(["acme"])
+    with connect(url) as conn:
+        counts = {
+            t: conn.execute(
+                f"select count(*) filter (where workspace_id = 'acme'), count(*) from {t}"
+            ).fetchone()
+            for t in tables
+        }
+    expected = {t: acme for t, (acme, _) in counts.items()}
+    others = {t: total - acme for t, (acme, total) in counts.items()}
+
+    with _as(url, role) as conn:
+        seen = {
+            t: conn.execute(f"select workspace_id, count(*) from {t} group by 1").fetchall() for t in tables
+        }
+
+    assert all(count > 0 for count in [*expected.values(), *others.values()]), (expected, others)
+    assert seen == {t: [("acme", count)] for t, count in expected.items()}
