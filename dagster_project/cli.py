@@ -34,10 +34,12 @@ def _yesterday() -> dt.date:
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Dagster and dbt loggers set their own INFO level and propagate here: filter at the handler
+    # so the console shows the progress bar and warnings (the Dagster UI keeps every event).
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
 
 
 @app.command()
@@ -223,9 +225,14 @@ def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> N
     console.print(rejects)
     console.print(f"done in {seconds:.1f}s.")
     console.print(
-        "Open the Dagster UI on the same database:  [bold]perf-analytics dev[/]  "
-        "then http://127.0.0.1:3000 (assets: raw/engagement_snapshots and its partitions)\n"
-        f'Query the warehouse:  [bold]psql "{url}"[/]'
+        "Where to look:\n"
+        "  marts (schema [bold]marts[/]): content_performance_history, content_feature_analysis, "
+        "performance_benchmarks, materialized views mv_dashboard_overview, mv_platform_daily_metrics, "
+        "mv_trending_content\n"
+        "  BI views filtered by workspace (schema [bold]bi[/]), for roles in perf_reader\n"
+        "  Dagster UI on the same database:  [bold]perf-analytics dev[/]  then http://127.0.0.1:3000 "
+        "(asset groups ingest and warehouse, daily partitions, the runs of this demo)\n"
+        f'  SQL:  [bold]psql "{url}"[/]'
     )
 
 
