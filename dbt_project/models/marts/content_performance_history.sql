@@ -137,41 +137,15 @@ scored as (
                 deltas.views
             )
         ) as engagement_rate,
-        case
-            when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then by_category.sample_size
-            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then by_platform.sample_size
-        end as benchmark_sample_size,
-        case
-            when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then deltas.category
-            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then 'all'
-        end as benchmark_category,
-        case
-            when by_category.sample_size >= {{ var("benchmark_min_group_size") }}
-                then analytics.performance_score(
-                    deltas.views, by_category.views_p25, by_category.views_p50,
-                    by_category.views_p75, by_category.views_p90
-                )
-            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }}
-                then analytics.performance_score(
-                    deltas.views, by_platform.views_p25, by_platform.views_p50,
-                    by_platform.views_p75, by_platform.views_p90
-                )
-        end as performance_score
+        {{ pick_age_benchmark("{b}.sample_size") }} as benchmark_sample_size,
+        {{ pick_age_benchmark("{b}.category") }} as benchmark_category,
+        {{ pick_age_benchmark(
+            "analytics.performance_score(deltas.views, {b}.views_p25, {b}.views_p50, {b}.views_p75, {b}.views_p90)"
+        ) }} as performance_score
     from deltas
-    left join benchmarks as by_category
-        on
-            deltas.workspace_id = by_category.workspace_id
-            and deltas.platform = by_category.platform
-            and deltas.category = by_category.category
-            and least(deltas.age_days, {{ var("benchmark_max_age_days") }}) = by_category.age_days
-            and deltas.metric_date = by_category.as_of_date
-    left join benchmarks as by_platform
-        on
-            deltas.workspace_id = by_platform.workspace_id
-            and deltas.platform = by_platform.platform
-            and by_platform.category = 'all'
-            and least(deltas.age_days, {{ var("benchmark_max_age_days") }}) = by_platform.age_days
-            and deltas.metric_date = by_platform.as_of_date
+    {{ join_age_benchmarks(
+        'benchmarks', 'deltas', 'deltas.category', 'deltas.age_days', 'deltas.metric_date'
+    ) }}
 ),
 
 final as (

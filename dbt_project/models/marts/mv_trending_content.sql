@@ -111,18 +111,9 @@ benchmarked as (
         latest.category,
         -- The same choice as content_performance_history: the category's benchmark when it has
         -- enough observations, else all categories of the platform when they have, else none.
-        case
-            when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then latest.category
-            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then 'all'
-        end as benchmark_category,
-        case
-            when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then by_category.sample_size
-            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then by_platform.sample_size
-        end as benchmark_sample_size,
-        case
-            when by_category.sample_size >= {{ var("benchmark_min_group_size") }} then by_category.views_p50
-            when by_platform.sample_size >= {{ var("benchmark_min_group_size") }} then by_platform.views_p50
-        end as benchmark_views_p50
+        {{ pick_age_benchmark("{b}.category") }} as benchmark_category,
+        {{ pick_age_benchmark("{b}.sample_size") }} as benchmark_sample_size,
+        {{ pick_age_benchmark("{b}.views_p50") }} as benchmark_views_p50
     from velocities
     inner join latest
         on
@@ -130,20 +121,9 @@ benchmarked as (
             and velocities.platform = latest.platform
             and velocities.content_id = latest.content_id
             and latest.recency = 1
-    left join benchmarks as by_category
-        on
-            latest.workspace_id = by_category.workspace_id
-            and latest.platform = by_category.platform
-            and latest.category = by_category.category
-            and least(latest.age_days, {{ var("benchmark_max_age_days") }}) = by_category.age_days
-            and velocities.as_of_date = by_category.as_of_date
-    left join benchmarks as by_platform
-        on
-            latest.workspace_id = by_platform.workspace_id
-            and latest.platform = by_platform.platform
-            and by_platform.category = 'all'
-            and least(latest.age_days, {{ var("benchmark_max_age_days") }}) = by_platform.age_days
-            and velocities.as_of_date = by_platform.as_of_date
+    {{ join_age_benchmarks(
+        'benchmarks', 'latest', 'latest.category', 'latest.age_days', 'velocities.as_of_date'
+    ) }}
 ),
 
 final as (
