@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        post_hook="analyze {{ this }}",
         pre_hook="{{ delete_window('as_of_date') }}",
         indexes=[
             {'columns': ['workspace_id', 'platform', 'category', 'age_days', 'as_of_date'], 'unique': true},

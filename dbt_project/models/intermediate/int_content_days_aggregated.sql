@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        post_hook="analyze {{ this }}",
         pre_hook="{{ delete_window('metric_date') }}",
         indexes=[
             {'columns': ['workspace_id', 'platform', 'content_id', 'metric_date'], 'unique': true},

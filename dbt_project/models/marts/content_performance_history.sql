@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         pre_hook="{{ delete_window('metric_date') }}",
-        post_hook="{{ enable_workspace_rls() }}",
+        post_hook=["{{ enable_workspace_rls() }}", "analyze {{ this }}"],
         indexes=[
             {'columns': ['workspace_id', 'platform', 'content_id', 'metric_date'], 'unique': true},
             {'columns': ['metric_date']},
