@@ -35,53 +35,33 @@ window_days as (
     where {{ in_window('metric_date') }}
 ),
 
-window_content as (
-    select distinct
-        workspace_id,
-        platform,
-        content_id
+with_previous as (
+    -- The previous *available* day of the same item, however far back (a gap is flagged, never
+    -- filled): one lookup through the table's unique index per row, so a day's build does not
+    -- grow with the history behind it, and the planner sees the window's real row count.
+    select
+        window_days.*,
+        previous.metric_date as previous_metric_date,
+        previous.views as previous_views,
+        previous.likes as previous_likes,
+        previous.comments as previous_comments,
+        previous.shares as previous_shares,
+        previous.saves as previous_saves,
+        previous.watch_time_seconds as previous_watch_time_seconds,
+        previous.impressions as previous_impressions,
+        previous.reach as previous_reach
     from window_days
-),
-
-carried_in as (
-    -- Each item's last day before the window, however far back (one index lookup per item,
-    -- so a day's build does not grow with the history behind it).
-    select before_window.*
-    from window_content
-    cross join lateral (
+    left join lateral (
         select earlier.*
         from {{ ref('int_content_days_aggregated') }} as earlier
         where
-            earlier.workspace_id = window_content.workspace_id
-            and earlier.platform = window_content.platform
-            and earlier.content_id = window_content.content_id
-            and earlier.metric_date < '{{ var("min_date") }}'::date
+            earlier.workspace_id = window_days.workspace_id
+            and earlier.platform = window_days.platform
+            and earlier.content_id = window_days.content_id
+            and earlier.metric_date < window_days.metric_date
         order by earlier.metric_date desc
         limit 1
-    ) as before_window
-),
-
-series as (
-    select * from carried_in
-    union all
-    select * from window_days
-),
-
-with_previous as (
-    -- The previous *available* day of the same item: a gap is flagged, never filled.
-    select
-        *,
-        lag(metric_date) over item_days as previous_metric_date,
-        lag(views) over item_days as previous_views,
-        lag(likes) over item_days as previous_likes,
-        lag(comments) over item_days as previous_comments,
-        lag(shares) over item_days as previous_shares,
-        lag(saves) over item_days as previous_saves,
-        lag(watch_time_seconds) over item_days as previous_watch_time_seconds,
-        lag(impressions) over item_days as previous_impressions,
-        lag(reach) over item_days as previous_reach
-    from series
-    window item_days as (partition by workspace_id, platform, content_id order by metric_date)
+    ) as previous on true
 ),
 
 described as (
@@ -102,7 +82,6 @@ described as (
             with_previous.workspace_id = content.workspace_id
             and with_previous.platform = content.platform
             and with_previous.content_id = content.content_id
-    where {{ in_window('with_previous.metric_date') }}
 ),
 
 deltas as (
