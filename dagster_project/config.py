@@ -60,6 +60,12 @@ class AnalyticsSettings(BaseSettings):
     CORRELATION_SIGNIFICANCE_THRESHOLD: float = 0.05
     LOW_PERFORMANCE_THRESHOLD: float = 2.5
     HIGH_PERFORMANCE_THRESHOLD: float = 7.5
+    ANALYSIS_WINDOW_DAYS: int = Field(
+        default=90, gt=0, description="Trailing window (days of publishing) each daily analysis covers."
+    )
+    MIN_ITEMS_PER_CREATOR: int = Field(
+        default=5, ge=2, description="Items a creator needs to enter the within-creator analysis scope."
+    )
 
     # Retention (days)
     ENGAGEMENT_DATA_RETENTION_DAYS: int = 365

@@ -1,4 +1,5 @@
-"""Migrations: one head, upgrade creates the raw schema, downgrade removes it, upgrade again works."""
+"""Migrations: one head; upgrade creates the raw schema and the analytics result tables, downgrade
+removes them, upgrade again works."""
 
 from __future__ import annotations
 
@@ -20,14 +21,16 @@ def empty_database(server_url: str) -> Iterator[str]:
 
 
 def _raw_objects(url: str) -> dict[str, list[str]]:
+    """Tables and policies of the raw and analytics schemas, and whether raw exists."""
     with connect(url) as conn:
         tables = conn.execute(
-            "select c.relname || ':' || c.relkind::text from pg_class as c "
+            "select n.nspname || '.' || c.relname || ':' || c.relkind::text from pg_class as c "
             "join pg_namespace as n on n.oid = c.relnamespace "
-            "where n.nspname = 'raw' and c.relkind in ('r', 'p') order by 1"
+            "where n.nspname in ('raw', 'analytics') and c.relkind in ('r', 'p') order by 1"
         ).fetchall()
         policies = conn.execute(
-            "select tablename || ':' || policyname from pg_policies where schemaname = 'raw' order by 1"
+            "select schemaname || '.' || tablename || ':' || policyname from pg_policies "
+            "where schemaname in ('raw', 'analytics') order by 1"
         ).fetchall()
         schema = conn.execute("select count(*) from pg_namespace where nspname = 'raw'").fetchone()
     return {
@@ -39,23 +42,33 @@ def _raw_objects(url: str) -> dict[str, list[str]]:
 
 def test_single_head() -> None:
     heads = ScriptDirectory.from_config(migrate.alembic_config("postgresql://unused/x")).get_heads()
-    assert heads == ["0003"]
+    assert heads == ["0004"]
 
 
 def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     migrate.upgrade(empty_database)
     upgraded = _raw_objects(empty_database)
-    assert migrate.current_revision(empty_database) == "0003"
+    assert migrate.current_revision(empty_database) == "0004"
     assert upgraded["tables"] == [
-        "content:r",
-        "engagement_snapshots:p",
-        "ingest_log:r",
-        "rejected_snapshots:r",
-        "workspace_access:r",
+        "analytics.ab_test_performance:r",
+        "analytics.correlation_analysis_results:r",
+        "analytics.experiments:r",
+        "analytics.feature_importance_results:r",
+        "analytics.platform_comparison_results:r",
+        "raw.content:r",
+        "raw.engagement_snapshots:p",
+        "raw.ingest_log:r",
+        "raw.rejected_snapshots:r",
+        "raw.workspace_access:r",
     ]
-    assert "engagement_snapshots:reader_workspace" in upgraded["policies"]
-    assert len(upgraded["policies"]) == 4
+    assert "raw.engagement_snapshots:reader_workspace" in upgraded["policies"]
+    assert "analytics.ab_test_performance:reader_workspace" in upgraded["policies"]
+    assert len(upgraded["policies"]) == 4 + 5
 
+    migrate.downgrade(empty_database, "0003")
+    without_results = _raw_objects(empty_database)
+    assert [t for t in without_results["tables"] if t.startswith("analytics.")] == []
+    assert len(without_results["policies"]) == 4
     migrate.downgrade(empty_database, "0001")
     assert _raw_objects(empty_database)["policies"] == []
     migrate.downgrade(empty_database, "base")

@@ -230,7 +230,8 @@ def _group_drafts(
     counts = np.bincount(codes[present], minlength=len(names))
     large = counts >= min_level_size
     dropped = tuple(name for name, count in zip(names, counts, strict=True) if 0 < count < min_level_size)
-    rows = present & large[np.where(codes >= 0, codes, 0)]
+    # A missing value (code -1) looks up the extra False slot, which also covers no levels at all.
+    rows = present & np.append(large, False)[np.where(codes >= 0, codes, len(names))]
     kept_codes = np.cumsum(large) - 1  # old code -> 0..k'-1 among kept levels
     group_codes, values = kept_codes[codes[rows]], metric_values[rows]
     kept_levels = [name for name, keep in zip(names, large, strict=True) if keep]

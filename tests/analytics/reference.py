@@ -1,4 +1,5 @@
-"""The published reference values in ../shared/data/stats_reference.json (a sibling of the repo)."""
+"""The published reference values: a copy of ../shared/data/stats_reference.json kept in the repo,
+so the tests run in any checkout."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-REFERENCE_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "stats_reference.json"
+REFERENCE_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "reference" / "stats_reference.json"
 
 
 @cache

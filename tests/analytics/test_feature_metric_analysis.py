@@ -233,3 +233,13 @@ def test_feature_kinds() -> None:
         "text": "categorical",
         "cat": "categorical",
     }
+
+
+def test_a_categorical_feature_without_any_value_is_insufficient_not_an_error() -> None:
+    frame = pd.DataFrame({"language": pd.Series([None] * 30, dtype="object"), "m": np.arange(30.0)})
+
+    analysis = analyse_feature_metric_pairs(frame, ["language"], ["m"], alpha=0.05, min_sample_size=10)
+
+    assert analysis.group_comparisons
+    assert all(g.insufficient_data and g.p_value is None for g in analysis.group_comparisons)
+    assert all("only 0 items" in g.insufficient_reason for g in analysis.group_comparisons)

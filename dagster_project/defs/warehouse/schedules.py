@@ -6,8 +6,8 @@ from dagster_project.config import get_settings
 
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
-    selection=dg.AssetSelection.groups("ingest", "warehouse"),
-    description="Ingest landing days and build the warehouse for the same partition range.",
+    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics"),
+    description="Ingest landing days, build the warehouse and run the analyses for the same partition range.",
 )
 
 

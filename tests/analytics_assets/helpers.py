@@ -1,0 +1,205 @@
+"""Test data for the analytics assets: the synthetic generator's experiments as a declaration
+file, and a hand-made "lab" workspace whose experiments have enough items and known effects."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dagster_project.analytics_io.experiments import EXPERIMENTS_FOLDER, TABLE_COLUMNS
+from dagster_project.warehouse.database import connect
+from tests.ingest.landing_helpers import snapshot, write_csv
+
+DECLARATION_COLUMNS = [c for c in TABLE_COLUMNS if c != "source_file"]
+# The generator plants view lifts (a per-item metric) and per-view like-rate lifts.
+GENERATOR_METRIC_KINDS = {"views": "mean", "likes": "rate"}
+
+
+def write_declarations(landing: Path, name: str, rows: Sequence[Mapping[str, Any]]) -> Path:
+    path = landing / EXPERIMENTS_FOLDER / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=DECLARATION_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return path
+
+
+def ground_truth_declarations(ground_truth_path: Path, metric_age_days: int = 7) -> list[dict[str, Any]]:
+    """Declaration rows of the generator's experiments (variant A is the control)."""
+    truth = json.loads(ground_truth_path.read_text(encoding="utf-8"))
+    workspace = truth["spec"]["workspace_id"]
+    rows = []
+    for experiment in truth["experiments"]:
+        for variant, content_ids in sorted(experiment["variants"].items()):
+            for content_id in content_ids:
+                rows.append(
+                    {
+                        "workspace_id": workspace,
+                        "experiment_id": experiment["experiment_id"],
+                        "platform": experiment["platform"],
+                        "content_id": content_id,
+                        "variant": variant,
+                        "is_control": variant == "A",
+                        "start_date": experiment["start_date"],
+                        "end_date": experiment["end_date"],
+                        "primary_metric": experiment["primary_metric"],
+                        "metric_kind": GENERATOR_METRIC_KINDS[experiment["primary_metric"]],
+                        "metric_age_days": metric_age_days,
+                    }
+                )
+    return rows
+
+
+LAB = "lab"
+LAB_START = dt.date(2026, 10, 1)
+LAB_END = dt.date(2026, 10, 3)
+LAB_ITEMS_PER_VARIANT = 40
+
+
+@dataclass(frozen=True)
+class LabExperiment:
+    experiment_id: str
+    primary_metric: str
+    metric_kind: str
+    views_lift: float = 0.0
+    like_rate_lift: float = 0.0
+    unmeasured_treatment_items: int = 0
+
+
+LAB_EXPERIMENTS = (
+    LabExperiment("lab-lift", "views", "mean", views_lift=0.30),
+    LabExperiment("lab-aa", "views", "mean"),
+    LabExperiment("lab-rate", "likes", "rate", like_rate_lift=0.25),
+    LabExperiment("lab-srm", "views", "mean", unmeasured_treatment_items=25),
+)
+
+
+def lab_data(seed: int = 5) -> tuple[list[dict[str, object]], list[dict[str, Any]]]:
+    """Snapshots (tiktok, UTC days) and declarations of the lab experiments.
+
+    Items are published over LAB_START..LAB_END and observed on their publish day and on day 7;
+    views at day 7 are lognormal (sd 0.25 on the log scale) around 10,000, likes a per-item rate
+    around 5% of views. Treatments multiply views or the like rate by the planted lift.
+    """
+    rng = np.random.default_rng(seed)
+    snapshots: list[dict[str, object]] = []
+    declarations: list[dict[str, Any]] = []
+    days = (LAB_END - LAB_START).days + 1
+    for experiment in LAB_EXPERIMENTS:
+        for variant in ("control", "treatment"):
+            treated = variant == "treatment"
+            for i in range(LAB_ITEMS_PER_VARIANT):
+                content_id = f"{experiment.experiment_id}-{variant}-{i:02d}"
+                published = dt.datetime.combine(
+                    LAB_START + dt.timedelta(days=i % days), dt.time(int(rng.integers(0, 18))), tzinfo=dt.UTC
+                )
+                meta = {
+                    "workspace_id": LAB,
+                    "platform": "tiktok",
+                    "title": f"Lab item {i}",
+                    "published_at": published.isoformat(),
+                    "creator_id": f"lab-creator-{i % 8}",
+                }
+                views = 10_000 * float(rng.lognormal(0.0, 0.25)) * (1 + experiment.views_lift * treated)
+                like_rate = 0.05 * float(rng.lognormal(0.0, 0.2)) * (1 + experiment.like_rate_lift * treated)
+                snapshots.append(
+                    snapshot(
+                        content_id,
+                        captured_at=(published + dt.timedelta(hours=2)).isoformat(),
+                        views=int(views * 0.2),
+                        likes=int(views * 0.2 * like_rate),
+                        comments=0,
+                        **meta,
+                    )
+                )
+                if not (treated and i < experiment.unmeasured_treatment_items):
+                    day_7 = dt.datetime.combine(published.date() + dt.timedelta(days=7), dt.time(12), dt.UTC)
+                    snapshots.append(
+                        snapshot(
+                            content_id,
+                            captured_at=day_7.isoformat(),
+                            views=int(views),
+                            likes=int(views * like_rate),
+                            comments=int(views * 0.002),
+                            **meta,
+                        )
+                    )
+                declarations.append(
+                    {
+                        "workspace_id": LAB,
+                        "experiment_id": experiment.experiment_id,
+                        "platform": "tiktok",
+                        "content_id": content_id,
+                        "variant": variant,
+                        "is_control": not treated,
+                        "start_date": LAB_START.isoformat(),
+                        "end_date": LAB_END.isoformat(),
+                        "primary_metric": experiment.primary_metric,
+                        "metric_kind": experiment.metric_kind,
+                        "metric_age_days": 7,
+                        "planned_sample_size_per_variant": 20,
+                        "allocation": 0.5,
+                        "target_relative_lift": 0.1,
+                        "higher_is_better": True,
+                    }
+                )
+    return snapshots, declarations
+
+
+def land_by_capture_day(landing: Path, platform: str, snapshots: Sequence[Mapping[str, object]]) -> None:
+    """One CSV per UTC capture day (the landing day that delivers it)."""
+    by_day: dict[dt.date, list[Mapping[str, object]]] = {}
+    for row in snapshots:
+        day = dt.datetime.fromisoformat(str(row["captured_at"])).astimezone(dt.UTC).date()
+        by_day.setdefault(day, []).append(row)
+    for day, rows in sorted(by_day.items()):
+        write_csv(landing, platform, rows, name="lab.csv", day=day)
+
+
+RESULT_TABLES = (
+    "correlation_analysis_results",
+    "feature_importance_results",
+    "platform_comparison_results",
+    "ab_test_performance",
+)
+
+
+def result_rows(url: str, table: str, where: str = "true", params: Sequence[object] = ()) -> list[dict]:
+    with connect(url) as conn:
+        cursor = conn.execute(f"select * from analytics.{table} where {where}", params)
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def day_checksum(url: str, table: str, day: dt.date) -> tuple[int, str]:
+    """Row count and md5 of a day's rows in primary-key order, without run_id and computed_at."""
+    with connect(url) as conn:
+        columns = [
+            name
+            for (name,) in conn.execute(
+                "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 "
+                "and not attisdropped and attname not in ('run_id', 'computed_at') order by attnum",
+                (f"analytics.{table}",),
+            )
+        ]
+        key = conn.execute(
+            "select pg_get_constraintdef(oid) from pg_constraint "
+            "where conrelid = %s::regclass and contype = 'p'",
+            (f"analytics.{table}",),
+        ).fetchone()[0]
+        order = key.removeprefix("PRIMARY KEY (").removesuffix(")")
+        record = "row(" + ", ".join(columns) + ")::text"
+        return conn.execute(
+            f"select count(*), coalesce(md5(string_agg({record}, '|' order by {order})), '') "
+            f"from analytics.{table} where analysis_date = %s",
+            (day,),
+        ).fetchone()
