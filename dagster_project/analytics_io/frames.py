@@ -195,12 +195,10 @@ def centre_within(
     """Each metric minus its mean within ``keys``; NaN where the group has fewer than
     ``min_group_size`` values of the metric (or a key is missing)."""
     out = frame.copy()
-    groups = out[list(keys)].astype(object).where(out[list(keys)].notna(), None)
-    complete_key = groups.notna().all(axis=1)
-    key = groups.astype(str).agg("\x1f".join, axis=1).where(complete_key)
+    complete_key = out[list(keys)].notna().all(axis=1)
     for metric in metrics:
         values = out[metric].where(complete_key)
-        grouped = values.groupby(key, dropna=True)
+        grouped = values.groupby([out[k] for k in keys], dropna=True)
         count = grouped.transform("count")
         centred = values - grouped.transform("mean")
         out[metric] = centred.where(count >= min_group_size)

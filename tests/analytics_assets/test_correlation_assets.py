@@ -9,6 +9,7 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -287,3 +288,15 @@ def test_platforms_differ_in_age_matched_views_in_the_planted_direction(warehous
     assert linkedin_tiktok.is_significant and linkedin_tiktok.rank_biserial < -0.5
     lab = [r for r in rows if r["workspace_id"] == "lab" and r["comparison"] == "metric_by_platform"]
     assert lab and all(r["insufficient_data"] for r in lab)  # the lab workspace posts on tiktok only
+
+
+def test_centring_skips_rows_whose_group_key_is_missing():
+    from dagster_project.analytics_io.frames import centre_within
+
+    frame = pd.DataFrame({"creator": ["a", "a", None, "b", "b"], "m": [1.0, 3.0, 5.0, 10.0, 20.0]})
+
+    centred = centre_within(frame, ["m"], ["creator"], min_group_size=2)
+
+    assert centred["m"].tolist()[:2] == [-1.0, 1.0]
+    assert pd.isna(centred["m"].iloc[2])
+    assert centred["m"].tolist()[3:] == [-5.0, 5.0]
