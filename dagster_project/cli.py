@@ -191,7 +191,7 @@ def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> N
             """
             select c.relnamespace::regnamespace || '.' || c.relname, c.relkind::text
             from pg_class as c
-            where c.relnamespace::regnamespace::text in ('raw', 'intermediate', 'marts', 'bi')
+            where c.relnamespace::regnamespace::text in ('raw', 'intermediate', 'marts', 'bi', 'analytics')
               and c.relkind in ('r', 'p', 'm', 'v') and not c.relispartition
             order by 1
             """
@@ -230,6 +230,8 @@ def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> N
         "performance_benchmarks, materialized views mv_dashboard_overview, mv_platform_daily_metrics, "
         "mv_trending_content\n"
         "  BI views filtered by workspace (schema [bold]bi[/]), for roles in perf_reader\n"
+        "  analyses (schema [bold]analytics[/]): correlation_analysis_results, feature_importance_results, "
+        "platform_comparison_results, ab_test_performance (experiments: landing/_experiments/*.csv)\n"
         "  Dagster UI on the same database:  [bold]perf-analytics dev[/]  then http://127.0.0.1:3000 "
         "(asset groups ingest and warehouse, daily partitions, the runs of this demo)\n"
         f'  SQL:  [bold]psql "{url}"[/]'
