@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from dagster_project.analytics.series import MIN_POINTS, as_series_matrix
 from dagster_project.analytics.trend_results import Anomaly, AnomalyMethod, AnomalyResult
 
-MIN_POINTS = 10  # the settings' MIN_DATA_POINTS_FOR_ANALYSIS default
 WEEK = 7
 MIN_PER_WEEKDAY = 2  # weekday medians need at least this many observations of every weekday
 MAD_TO_SD = 1.4826
@@ -38,19 +38,10 @@ class AnomalyScores:
     seasonally_adjusted: NDArray[np.bool_]
 
 
-def _as_2d(values: ArrayLike) -> NDArray[np.float64]:
-    array = np.asarray(values, dtype=float)
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2:
-        raise ValueError("values must be 1-D (one series) or 2-D (one row per series)")
-    return np.where(np.isfinite(array), array, np.nan)
-
-
 def resistant_line_slope(values: ArrayLike) -> NDArray[np.float64]:
     """Tukey's resistant-line slope per row: (median of the last third - median of the first third)
     / (distance between their median positions); 0 where a third has no observed day."""
-    x = _as_2d(values)
+    x = as_series_matrix(values)
     width = x.shape[1]
     t = np.arange(width, dtype=float)
     first, last = t < width / 3, t >= 2 * width / 3
@@ -93,7 +84,7 @@ def anomaly_scores(
     re-estimated on the detrended values (so neither distorts the other)."""
     if method not in DEFAULT_THRESHOLDS:
         raise ValueError(f"unknown anomaly method {method!r}")
-    x = _as_2d(values)
+    x = as_series_matrix(values)
     rows, width = x.shape
     trend = np.zeros_like(x)
     seasonal = np.zeros_like(x)
@@ -141,7 +132,7 @@ def detect_anomalies(
     limit = DEFAULT_THRESHOLDS[method] if threshold is None else float(threshold)
     adjust = (method == "robust_zscore") if seasonal_adjust is None else seasonal_adjust
     remove_trend = (method == "robust_zscore") if detrend is None else detrend
-    x = _as_2d(values)
+    x = as_series_matrix(values)
     scored = anomaly_scores(x, method, adjust, period, remove_trend)
     counts = np.isfinite(x).sum(axis=1)
     results: list[AnomalyResult] = []

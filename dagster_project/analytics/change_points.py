@@ -13,10 +13,10 @@ import itertools
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from dagster_project.analytics.series import MIN_POINTS
 from dagster_project.analytics.trend import mann_kendall_arrays
 from dagster_project.analytics.trend_results import ChangePoint, ChangePointResult
 
-MIN_POINTS = 10  # the settings' MIN_DATA_POINTS_FOR_ANALYSIS default
 MIN_SEGMENT = 3  # days: shorter runs are spikes, the anomaly detector's business
 PENALTY_FACTOR = 2.0
 MAD_TO_SD = 1.4826

@@ -12,9 +12,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from statsmodels.tsa.seasonal import STL
 
+from dagster_project.analytics.series import MIN_POINTS
 from dagster_project.analytics.trend_results import SeasonalityResult
 
-MIN_POINTS = 10  # the settings' MIN_DATA_POINTS_FOR_ANALYSIS default
 WEEK = 7
 STRONG_SEASONALITY = 0.64
 MAX_GAP_FRACTION = 0.2

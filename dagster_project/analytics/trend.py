@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from dagster_project.analytics.series import MIN_POINTS, as_series_matrix
 from dagster_project.analytics.trend_results import (
     MannKendallResult,
     TrendDirection,
@@ -33,7 +34,6 @@ from dagster_project.analytics.trend_results import (
     VarianceCorrection,
 )
 
-MIN_POINTS = 10  # the settings' MIN_DATA_POINTS_FOR_ANALYSIS default
 MIN_MK_POINTS = 3  # Mann-Kendall (and Hamed-Rao's n-2) need at least three points
 # Fraction of its level a series must move over the window to be called rising/falling.
 MIN_RELATIVE_CHANGE = 0.05
@@ -59,15 +59,6 @@ class MannKendallArrays:
     var_s_corrected: NDArray[np.float64]
     z_corrected: NDArray[np.float64]
     p_value_corrected: NDArray[np.float64]
-
-
-def _as_2d(values: ArrayLike) -> NDArray[np.float64]:
-    array = np.asarray(values, dtype=float)
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2:
-        raise ValueError("values must be 1-D (one series) or 2-D (one row per series)")
-    return np.where(np.isfinite(array), array, np.nan)
 
 
 def _z_from_s(s: NDArray[np.float64], var_s: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -220,7 +211,7 @@ def mann_kendall_arrays(
     than ``min_points`` (at least 3) non-missing values get NaN everywhere but ``n``."""
     if correction not in ("ar1", "hamed_rao", "none"):
         raise ValueError(f"unknown variance correction {correction!r}")
-    x = _as_2d(values)
+    x = as_series_matrix(values)
     rows, width = x.shape
     n = np.isfinite(x).sum(axis=1)
     keys = [field.name for field in dataclasses.fields(MannKendallArrays) if field.name != "n"]
@@ -320,7 +311,7 @@ def classify_trends(
     and a Sen's slope moving the series by at least ``min_relative_change`` of its mean absolute level
     over its span; anything else is stable. Degenerate rows get a clear result, never an exception.
     """
-    x = _as_2d(values)
+    x = as_series_matrix(values)
     needed = max(min_points, MIN_MK_POINTS)
     arrays = mann_kendall_arrays(x, confidence, correction, significance_level, needed)
     r_squared = _linear_fit_r_squared(x)

@@ -15,9 +15,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
+from dagster_project.analytics.series import MIN_POINTS, as_series_matrix
 from dagster_project.analytics.trend_results import VolatilityLabel, VolatilityResult
 
-MIN_POINTS = 10  # the settings' MIN_DATA_POINTS_FOR_ANALYSIS default
 ROLLING_WINDOW = 7
 MIN_IN_WINDOW = 3
 CONSISTENT_BELOW = 0.25
@@ -33,26 +33,17 @@ class RollingDispersion:
     cv: NDArray[np.float64]
 
 
-def _as_2d(values: ArrayLike) -> NDArray[np.float64]:
-    array = np.asarray(values, dtype=float)
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2:
-        raise ValueError("values must be 1-D (one series) or 2-D (one row per series)")
-    return np.where(np.isfinite(array), array, np.nan)
-
-
 def daily_deltas(cumulative: ArrayLike) -> NDArray[np.float64]:
     """Day-over-day increments of cumulative counters (rows = series); a negative increment (a reset or
     correction of the counter) becomes NaN rather than a fake drop."""
-    x = _as_2d(cumulative)
+    x = as_series_matrix(cumulative)
     deltas = np.diff(x, axis=1)
     return np.where(deltas >= 0, deltas, np.nan)
 
 
 def rolling_dispersion(values: ArrayLike, window: int = ROLLING_WINDOW) -> RollingDispersion:
     """Rolling mean, sd (ddof=1) and CV of every row; CV is NaN where the rolling mean is not positive."""
-    x = _as_2d(values)
+    x = as_series_matrix(values)
     rows, width = x.shape
     if width < window:
         empty = np.empty((rows, 0))
@@ -89,7 +80,7 @@ def volatility(
     erratic_from: float = ERRATIC_FROM,
 ) -> list[VolatilityResult]:
     """Volatility of every row of daily deltas (one series per row, NaN = missing day)."""
-    x = _as_2d(values)
+    x = as_series_matrix(values)
     rolling = rolling_dispersion(x, window)
     results: list[VolatilityResult] = []
     for row in range(x.shape[0]):
