@@ -9,12 +9,8 @@ import pytest
 from dagster_project.ingest.landing import LandingFileError
 from dagster_project.ingest.loader import load_landing_day
 from dagster_project.warehouse.database import connect
+from tests.checksums import relation_checksum
 from tests.ingest.landing_helpers import DAY, NOW, snapshot, write_csv, write_jsonl
-
-CHECKSUM = """
-    select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), ''))
-    from {table} as t
-"""
 
 
 def checksums(url: str) -> dict[str, tuple[int, str]]:
@@ -24,10 +20,7 @@ def checksums(url: str) -> dict[str, tuple[int, str]]:
         "rejects": "(select source_file, source_line, reason, field, payload from raw.rejected_snapshots)",
     }
     with connect(url) as conn:
-        return {
-            name: tuple(conn.execute(CHECKSUM.format(table=table)).fetchone())
-            for name, table in tables.items()
-        }
+        return {name: relation_checksum(conn, table) for name, table in tables.items()}
 
 
 def _day_rows(n: int, day: dt.date = DAY) -> list[dict[str, object]]:

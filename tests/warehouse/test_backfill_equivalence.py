@@ -8,6 +8,7 @@ from dagster_project.ingest.loader import load_landing_day
 from dagster_project.synthetic import SyntheticSpec, generate
 from dagster_project.warehouse.database import connect
 from dagster_project.warehouse.dbt import InProcessDbt, window_vars
+from tests.checksums import relation_checksum
 
 DAYS = 30
 END = dt.date(2026, 9, 30)
@@ -20,12 +21,9 @@ TABLES = (
 )
 
 
-CHECKSUM = "select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {} as t"
-
-
 def checksums(url: str) -> dict[str, tuple[int, str]]:
     with connect(url) as conn:
-        return {table: tuple(conn.execute(CHECKSUM.format(table)).fetchone()) for table in TABLES}
+        return {table: relation_checksum(conn, table) for table in TABLES}
 
 
 def drop_daily_tables(url: str) -> None:
