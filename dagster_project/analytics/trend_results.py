@@ -17,8 +17,18 @@ TrendStrength = Literal["negligible", "weak", "moderate", "strong", "insufficien
 VarianceCorrection = Literal["ar1", "hamed_rao", "none"]
 
 
+class _Insufficiency:
+    """``insufficient_data`` derived from ``insufficient_reason`` (set when no number is given)."""
+
+    insufficient_reason: str | None
+
+    @property
+    def insufficient_data(self) -> bool:
+        return self.insufficient_reason is not None
+
+
 @dataclass(frozen=True)
-class MannKendallResult:
+class MannKendallResult(_Insufficiency):
     """Mann-Kendall test (ties-corrected variance, continuity-corrected z) with Sen's slope.
 
     ``s``, ``var_s``, ``z``, ``p_value`` and ``tau`` are the original test on the non-missing points
@@ -45,13 +55,9 @@ class MannKendallResult:
     p_value_corrected: float | None
     insufficient_reason: str | None = None
 
-    @property
-    def insufficient_data(self) -> bool:
-        return self.insufficient_reason is not None
-
 
 @dataclass(frozen=True)
-class TrendResult:
+class TrendResult(_Insufficiency):
     """Direction and strength of one series' trend.
 
     ``relative_change`` is Sen's slope times the span of the series divided by its mean absolute
@@ -73,10 +79,6 @@ class TrendResult:
     mann_kendall: MannKendallResult
     note: str | None = None
     insufficient_reason: str | None = None
-
-    @property
-    def insufficient_data(self) -> bool:
-        return self.insufficient_reason is not None
 
     @property
     def statistical_metrics(self) -> dict[str, float]:
@@ -114,7 +116,7 @@ class Anomaly:
 
 
 @dataclass(frozen=True)
-class AnomalyResult:
+class AnomalyResult(_Insufficiency):
     """Anomalies of one series of daily deltas.
 
     ``center`` and ``scale`` are of the (seasonally adjusted, when ``seasonally_adjusted``) values:
@@ -131,10 +133,6 @@ class AnomalyResult:
     note: str | None = None
     insufficient_reason: str | None = None
 
-    @property
-    def insufficient_data(self) -> bool:
-        return self.insufficient_reason is not None
-
 
 @dataclass(frozen=True)
 class ChangePoint:
@@ -148,7 +146,7 @@ class ChangePoint:
 
 
 @dataclass(frozen=True)
-class ChangePointResult:
+class ChangePointResult(_Insufficiency):
     """Change points of one series: PELT on a change in mean with the penalty it was run with.
 
     With a common linear trend (``method`` "pelt_mean_trend") the levels are those of the fitted
@@ -164,16 +162,12 @@ class ChangePointResult:
     insufficient_reason: str | None = None
     trend_slope: float | None = None
 
-    @property
-    def insufficient_data(self) -> bool:
-        return self.insufficient_reason is not None
-
 
 VolatilityLabel = Literal["consistent", "variable", "erratic", "insufficient_data"]
 
 
 @dataclass(frozen=True)
-class VolatilityResult:
+class VolatilityResult(_Insufficiency):
     """Dispersion of one series of daily deltas.
 
     ``coefficient_of_variation`` is sd / mean over the whole window; the rolling figures summarise
@@ -192,13 +186,9 @@ class VolatilityResult:
     note: str | None = None
     insufficient_reason: str | None = None
 
-    @property
-    def insufficient_data(self) -> bool:
-        return self.insufficient_reason is not None
-
 
 @dataclass(frozen=True)
-class SeasonalityResult:
+class SeasonalityResult(_Insufficiency):
     """Weekly (or other ``period``) seasonality of one daily series from an STL decomposition.
 
     ``strength`` is Wang, Smith & Hyndman's F_s = max(0, 1 - Var(R) / Var(S + R)) in [0, 1];
@@ -218,10 +208,6 @@ class SeasonalityResult:
     amplitude: float | None
     note: str | None = None
     insufficient_reason: str | None = None
-
-    @property
-    def insufficient_data(self) -> bool:
-        return self.insufficient_reason is not None
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,13 @@ AB_COLUMNS = (
     "run_id",
 )
 
+# The columns a variant's comparison with the control fills (NULL for the control itself).
+_COMPARISON_COLUMNS = tuple(
+    c
+    for c in AB_COLUMNS[AB_COLUMNS.index("primary_test") : AB_COLUMNS.index("achieved_power") + 1]
+    if c != "is_significant"
+)
+
 METRIC_BY_PLATFORM = "metric_by_platform"
 FEATURE_EFFECT_BY_PLATFORM = "feature_effect_by_platform"
 
@@ -502,28 +509,7 @@ def ab_rows(result: ABTestResult, experiment: ExperimentContext) -> list[Row]:
 def _comparison_columns(comparison: VariantComparison | None) -> Row:
     if comparison is None:
         return {
-            **dict.fromkeys(
-                (
-                    "primary_test",
-                    "absolute_difference",
-                    "difference_ci_lower",
-                    "difference_ci_upper",
-                    "primary_statistic",
-                    "primary_p_value",
-                    "adjusted_p_value",
-                    "welch_t",
-                    "welch_df",
-                    "welch_p_value",
-                    "mann_whitney_u",
-                    "mann_whitney_p_value",
-                    "rank_biserial",
-                    "relative_lift",
-                    "lift_ci_lower",
-                    "lift_ci_upper",
-                    "minimum_detectable_lift",
-                    "achieved_power",
-                )
-            ),
+            **dict.fromkeys(_COMPARISON_COLUMNS),
             "is_significant": False,
         }
     return {
