@@ -214,7 +214,7 @@ def _backtest(x: NDArray[np.float64], quantity: Quantity, origins: int, period: 
         origin = n - WEEK * j
         if origin < BACKTEST_MIN_DAYS:
             continue
-        fit = fit_models(x[:, :origin], WEEK, period)
+        fit = fit_models(x[:, :origin], WEEK, period, sums=quantity == "cumulative")
         usable = fit.prepared.n_active >= BACKTEST_MIN_DAYS
         actual = x[:, origin : origin + WEEK]
         seen = np.isfinite(actual) & usable[:, None]
@@ -289,7 +289,7 @@ def _forecast(
 ) -> ForecastBatch:
     if horizon < 1:
         raise ValueError("horizon must be at least 1")
-    fit = fit_models(x, horizon, period)
+    fit = fit_models(x, horizon, period, sums=quantity == "cumulative")
     mae, chosen, scale, used, coverage = _backtest(x, quantity, origins, period)
     r = np.arange(x.shape[0])
     point, width = _pick(fit, chosen, quantity)

@@ -156,7 +156,8 @@ def _seasonality(
         in_phase = usable & (t % period == p)[None, :]
         seasonal_rows &= in_phase.sum(axis=1) >= 2
         indices[:, p] = _masked_mean(detrended, in_phase)
-    indices = np.where(seasonal_rows[:, None], indices - np.nanmean(indices, axis=1, keepdims=True), 0.0)
+    centre = _masked_mean(indices, np.isfinite(indices))[:, None]
+    indices = np.where(seasonal_rows[:, None], indices - centre, 0.0)
     return np.nan_to_num(indices), seasonal_rows
 
 
@@ -251,8 +252,9 @@ def _shift(a: np.ndarray, h: int, fill: float | bool) -> np.ndarray:
     return out
 
 
-def fit_models(values: ArrayLike, horizon: int, period: int = WEEK) -> ModelFit:
-    """Fit every model to every row; forecasts from the last day and the interval scales."""
+def fit_models(values: ArrayLike, horizon: int, period: int = WEEK, sums: bool = True) -> ModelFit:
+    """Fit every model to every row; forecasts from the last day and the interval scales (those of
+    the h-day sums only with ``sums``; NaN without)."""
     prep = prepare(values, period)
     y, observed, start = prep.y, prep.observed, prep.start
     rows, n = y.shape
@@ -313,6 +315,8 @@ def fit_models(values: ArrayLike, horizon: int, period: int = WEEK) -> ModelFit:
                 empirical = np.sqrt(_masked_mean(error**2, valid))
                 enough = valid.sum(axis=1) >= MIN_ERRORS
                 rmse[:, m, h - 1] = np.where(enough, empirical, analytic)
+                if not sums:
+                    continue
                 running += np.clip(np.expm1(forecast), 0.0, None)
                 actual += np.expm1(target)
                 sum_error = np.log1p(actual) - np.log1p(running)
