@@ -126,7 +126,7 @@ class ForecastBatch:
     quantity: Quantity
     horizon: int
     n_points: NDArray[np.int64]
-    model: NDArray[np.str_]
+    model: NDArray[np.object_]
     median: NDArray[np.float64]
     lower_80: NDArray[np.float64]
     upper_80: NDArray[np.float64]
