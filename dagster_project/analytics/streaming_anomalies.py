@@ -261,8 +261,11 @@ def detect_streaming_anomalies(
         n = int(np.isfinite(x[row]).sum())
         scorable = int(np.isfinite(scored.scores[row]).sum())
         if scorable == 0:
+            needed = params.period - params.phase_halfwidth + params.min_history
             reason = (
-                f"{n} points: no row has a past day and {params.min_history} residuals of history to score"
+                f"{n} points: at least {needed} are needed (a past day, then {params.min_history} residuals)"
+                if n < needed
+                else "no variation around the daily cycle: nothing can be scored as unusual"
             )
             results.append(StreamingAnomalyResult(n, params.threshold, params.refractory, 0, (), reason))
             continue

@@ -156,3 +156,7 @@ def test_quiet_drop_is_a_drop() -> None:
 def test_too_short_series_is_insufficient() -> None:
     result = detect_streaming_anomalies(np.arange(200, dtype=float))[0]
     assert result.insufficient_data and result.anomalies == () and result.scored_points == 0
+    assert "at least" in (result.insufficient_reason or "")
+    flat = detect_streaming_anomalies(np.full(5 * 288, 7.0))[0]
+    assert flat.insufficient_data and flat.anomalies == ()
+    assert "no variation" in (flat.insufficient_reason or "")
