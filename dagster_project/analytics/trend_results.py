@@ -187,13 +187,21 @@ class VolatilityResult(_Insufficiency):
     insufficient_reason: str | None = None
 
 
+SeasonalityKind = Literal["weekly", "monthly", "hour_of_day", "periodic"]
+
+
 @dataclass(frozen=True)
 class SeasonalityResult(_Insufficiency):
-    """Weekly (or other ``period``) seasonality of one daily series from an STL decomposition.
+    """Seasonality of one series at one period: ``kind`` says which cycle.
 
-    ``strength`` is Wang, Smith & Hyndman's F_s = max(0, 1 - Var(R) / Var(S + R)) in [0, 1];
+    ``strength`` is Wang, Smith & Hyndman's F_s = max(0, 1 - Var(R) / Var(S + R)) in [0, 1].
+    Weekly (or other fixed ``period``) results come from an STL decomposition of a daily series;
     ``profile`` is the mean seasonal component per phase, Monday first when the first day's weekday
     was given (then ``peak_weekday``/``trough_weekday`` are named), otherwise from the first day.
+    Monthly results (``period`` 31) profile the calendar day of the month (phase 0 = day 1) and
+    hour-of-day results (``period`` 24) the hour (phase 0 = 00:00), both from a least-squares fit with
+    ``p_value`` the F-test of equal phase effects. ``peak_label``/``trough_label`` name the peak and
+    trough phases in words ("Wednesday", "day 2 of the month", "14:00") whenever they are known.
     """
 
     n_points: int
@@ -208,6 +216,10 @@ class SeasonalityResult(_Insufficiency):
     amplitude: float | None
     note: str | None = None
     insufficient_reason: str | None = None
+    kind: SeasonalityKind = "weekly"
+    peak_label: str | None = None
+    trough_label: str | None = None
+    p_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -223,7 +235,8 @@ class TrendPoint:
 @dataclass(frozen=True)
 class TrendAnalysis:
     """The seed's TrendAnalysis of one metric (seed fields first, tuples instead of lists), then the
-    full results it was built from. ``predictions`` stays empty until a forecast is attached."""
+    full results it was built from. ``predictions`` stays empty until a forecast is attached.
+    ``seasonality_patterns`` holds every period that could be assessed: weekly first, then monthly."""
 
     metric_name: str
     time_period: tuple[dt.date, dt.date]
