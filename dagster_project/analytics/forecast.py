@@ -289,6 +289,8 @@ def _forecast(
 ) -> ForecastBatch:
     if horizon < 1:
         raise ValueError("horizon must be at least 1")
+    if x.shape[1] == 0:  # the deltas of one-day totals: nothing observed
+        x = np.full((x.shape[0], 1), np.nan)
     fit = fit_models(x, horizon, period, sums=quantity == "cumulative")
     mae, chosen, scale, used, coverage = _backtest(x, quantity, origins, period)
     r = np.arange(x.shape[0])

@@ -270,3 +270,10 @@ def test_mase_of_seasonal_naive_is_finite_on_its_own_backtest() -> None:
     assert np.all(np.isfinite(snaive_mase)) and np.all(snaive_mase > 0)
     print(f"median MASE: chosen {np.median(batch.mase):.3f}, seasonal naive {np.median(snaive_mase):.3f}")
     assert np.median(batch.mase) <= np.median(snaive_mase)
+
+
+def test_one_day_of_totals_is_insufficient_not_an_error():
+    """A series that starts on the analysis day has one total and no delta yet."""
+    batch = forecast_cumulative(np.array([[5.0], [np.nan]]))
+    assert [r.insufficient_data for r in batch.results()] == [True, True]
+    assert all("at least" in (r.insufficient_reason or "") for r in batch.results())

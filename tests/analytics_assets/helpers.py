@@ -170,6 +170,8 @@ RESULT_TABLES = (
     "feature_importance_results",
     "platform_comparison_results",
     "ab_test_performance",
+    "trend_analysis_results",
+    "performance_anomalies",
 )
 
 

@@ -1,4 +1,4 @@
-"""The analytics tables of migration 0004: documented, guarded against NaN, and readable by BI
+"""The analytics tables of migrations 0004 and 0005: documented, guarded against NaN, and readable by BI
 reader logins only for their workspaces."""
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from dagster_project.analytics_io.rows import (
     IMPORTANCE_COLUMNS,
     PLATFORM_COLUMNS,
 )
+from dagster_project.analytics_io.series_frames import read_history
 from dagster_project.analytics_io.store import replace_day
+from dagster_project.analytics_io.trend_day import trend_day
+from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
 from dagster_project.warehouse.database import connect
 from tests.analytics_assets.conftest import THRESHOLDS
 
@@ -29,7 +32,9 @@ TABLES = (
     "correlation_analysis_results",
     "experiments",
     "feature_importance_results",
+    "performance_anomalies",
     "platform_comparison_results",
+    "trend_analysis_results",
 )
 DAY = dt.date(2026, 10, 31)
 
@@ -146,6 +151,17 @@ def _write_all_results(url: str) -> None:
             ("ab_test_performance", AB_COLUMNS, ab_day(conn, DAY, THRESHOLDS, window_days=90)[0]),
         ):
             replace_day(conn, table, DAY, columns, rows)
+        trends = trend_day(read_history(conn, window.start, DAY), DAY, 90, THRESHOLDS.min_sample_size)
+        replace_day(conn, "trend_analysis_results", DAY, TREND_COLUMNS, trends.trend_rows)
+        # The lab workspace's few experiment items have no unusual day: give the reader one to see.
+        lab_anomaly = {
+            **trends.anomaly_rows[0],
+            "workspace_id": "lab",
+            "series_level": "platform",
+            "platform": "tiktok",
+            "series_id": "tiktok",
+        }
+        replace_day(conn, "performance_anomalies", DAY, ANOMALY_COLUMNS, [*trends.anomaly_rows, lab_anomaly])
 
 
 def test_reader_sees_only_its_workspaces_in_every_analytics_table(clean, login_role):

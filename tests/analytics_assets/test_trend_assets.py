@@ -1,0 +1,115 @@
+"""Trend analyses and anomalies of the synthetic warehouse: every series analysed once, planted
+events found, rows consistent between the two tables, re-running a day replaces it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dagster_project.analytics_io.series_frames import read_history
+from dagster_project.analytics_io.store import replace_day
+from dagster_project.analytics_io.trend_day import TrendDay, trend_day
+from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
+from dagster_project.warehouse.database import connect
+from tests.analytics_assets.conftest import SPEC, THRESHOLDS
+from tests.analytics_assets.helpers import day_checksum
+
+DAY = SPEC.end_date
+WINDOW_DAYS = 90
+
+
+@pytest.fixture(scope="module")
+def analysed(warehouse) -> TrendDay:
+    with connect(warehouse.url) as conn:
+        history = read_history(conn, DAY - dt.timedelta(days=WINDOW_DAYS - 1), DAY)
+    return trend_day(history, DAY, WINDOW_DAYS, THRESHOLDS.min_sample_size, run_id="test")
+
+
+def _write(url: str, result: TrendDay) -> None:
+    with connect(url) as conn:
+        replace_day(conn, "trend_analysis_results", DAY, TREND_COLUMNS, result.trend_rows)
+        replace_day(conn, "performance_anomalies", DAY, ANOMALY_COLUMNS, result.anomaly_rows)
+
+
+def test_every_item_account_and_platform_is_one_series_per_metric(warehouse, analysed):
+    with connect(warehouse.url) as conn:
+        expected = conn.execute(
+            """
+            select count(distinct (h.platform, h.content_id)), count(distinct (h.platform, f.creator_id)),
+                   count(distinct h.platform)
+            from marts.content_performance_history as h
+            left join marts.content_feature_analysis as f using (workspace_id, platform, content_id)
+            where h.workspace_id = 'default'
+            """
+        ).fetchone()
+    rows = [r for r in analysed.trend_rows if r["workspace_id"] == "default"]
+    for metric in ("daily_views", "daily_interactions"):
+        counts = tuple(
+            sum(r["series_level"] == level and r["metric"] == metric for r in rows)
+            for level in ("content", "account", "platform")
+        )
+        assert counts == expected, metric
+    keys = [(r["workspace_id"], r["series_level"], r["platform"], r["series_id"], r["metric"]) for r in rows]
+    assert len(keys) == len(set(keys))
+
+
+def test_platform_series_are_analysed_and_insufficient_ones_say_why(analysed):
+    platforms = [
+        r for r in analysed.trend_rows if r["series_level"] == "platform" and r["workspace_id"] == "default"
+    ]
+    assert platforms and all(not r["insufficient_data"] for r in platforms)
+    # Every day of the data has a value (platform-local days: one more where the zone is ahead of UTC).
+    assert all(r["observed_days"] == r["days_in_window"] in (SPEC.days, SPEC.days + 1) for r in platforms)
+    short = [r for r in analysed.trend_rows if r["observed_days"] < THRESHOLDS.min_sample_size]
+    assert short and all(r["insufficient_data"] and r["insufficient_reason"] for r in short)
+
+
+def test_planted_view_anomalies_are_found_within_a_day(warehouse, analysed):
+    """The generator plants spikes (x3-x8) and drops (x0.05-0.3) in single days of views; days are
+    platform-local in the warehouse and UTC in the generator, so one day either way counts."""
+    found = {
+        (r["platform"], r["series_id"], r["anomaly_date"])
+        for r in analysed.anomaly_rows
+        if r["series_level"] == "content" and r["metric"] == "daily_views"
+    }
+    planted = warehouse.ground_truth["anomalies"]
+    hits = [
+        event
+        for event in planted
+        if any(
+            (
+                event["platform"],
+                event["content_id"],
+                dt.date.fromisoformat(event["date"]) + dt.timedelta(days=d),
+            )
+            in found
+            for d in (-1, 0, 1)
+        )
+    ]
+    assert len(planted) >= 10
+    assert len(hits) / len(planted) >= 0.8, (len(hits), len(planted))
+
+
+def test_anomaly_rows_match_the_counts_and_windows_of_their_series(analysed):
+    counts: dict[tuple, int] = {}
+    for r in analysed.anomaly_rows:
+        key = (r["workspace_id"], r["series_level"], r["platform"], r["series_id"], r["metric"])
+        counts[key] = counts.get(key, 0) + 1
+        assert abs(r["score"]) >= r["threshold"]
+        assert (r["direction"] == "spike") == (r["value"] > r["expected"])
+        assert DAY - dt.timedelta(days=WINDOW_DAYS) < r["anomaly_date"] <= DAY
+    by_series = {
+        (r["workspace_id"], r["series_level"], r["platform"], r["series_id"], r["metric"]): r["anomaly_count"]
+        for r in analysed.trend_rows
+    }
+    assert counts == {key: n for key, n in by_series.items() if n}
+
+
+def test_rewriting_a_day_replaces_it_exactly(clean, analysed):
+    _write(clean.url, analysed)
+    first = [day_checksum(clean.url, t, DAY) for t in ("trend_analysis_results", "performance_anomalies")]
+    _write(clean.url, analysed)
+    again = [day_checksum(clean.url, t, DAY) for t in ("trend_analysis_results", "performance_anomalies")]
+    assert first == again
+    assert first[0][0] == len(analysed.trend_rows) and first[1][0] == len(analysed.anomaly_rows)
