@@ -2,9 +2,11 @@
 published reference detectors (their per-file raw scores, normalised with the same realTweets
 S_null = -33 and S_perfect = +33), plus synthetic checks of the detector itself.
 
-Measured when written: 69.50 at the default threshold 3.5, 72.16 at the best swept threshold (3.80).
-Both beat 12 of NAB's 14 reference detectors on these files, not ARTime (81.84) nor CAD OSE
-(74.48): see ``benchmarks/nab_realtweets.py`` and the detector's module docstring.
+Measured when written (robust z gated at 3.5 plus the anomaly-likelihood layer): 78.30 at the default
+threshold 3.5, 80.13 at the best swept threshold (4.10), 77.14 with leave-one-file-out thresholds.
+All three beat 13 of NAB's 14 reference detectors on these files, CAD OSE (74.48) included, but not
+ARTime (81.84): the test asserts that honest bound, not a win. See ``benchmarks/nab_realtweets.py``
+and the detector's module docstring (which lists what was tuned on these files).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import pytest
 from dagster_project.analytics.streaming_anomalies import (
     DEFAULT_PARAMETERS,
     alert_flags,
+    anomaly_likelihood,
     detect_streaming_anomalies,
     streaming_scores,
 )
 from dagster_project.analytics.window_scoring import (
     CorpusScore,
+    combine_file_scores,
     normalized_score,
     score_corpus,
     window_indices,
@@ -32,8 +36,8 @@ from dagster_project.analytics.window_scoring import (
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nab_realtweets"
 SWEEP = np.round(np.arange(2.0, 8.001, 0.05), 2)  # as in benchmarks/nab_realtweets.py
-# references our swept score does not beat on realTweets (normalised 81.84 and 74.48)
-NOT_BEATEN = {"ARTime", "contextOSE"}
+# the reference our scores do not beat on realTweets (normalised 81.84)
+NOT_BEATEN = {"ARTime"}
 
 
 @cache
@@ -84,7 +88,7 @@ def test_reference_normalisation_matches_the_readme() -> None:
 def test_default_threshold_score() -> None:
     result = _score_at(DEFAULT_PARAMETERS.threshold)
     assert (result.null_score, result.perfect_score) == (-33.0, 33.0)
-    assert result.normalized is not None and result.normalized > 69.0  # measured 69.50
+    assert result.normalized is not None and result.normalized > 78.0  # measured 78.30
     assert result.true_positives >= 30  # measured 31 of 33 windows
     reference = _reference_normalised()
     for name, score in reference.items():
@@ -92,25 +96,68 @@ def test_default_threshold_score() -> None:
             assert result.normalized > score, name
 
 
-def test_swept_score_beats_the_reference_detectors_except_artime_and_cad_ose() -> None:
-    best = max((_score_at(float(t)) for t in SWEEP), key=lambda r: r.raw_score)
-    assert best.normalized is not None and best.normalized > 72.0  # measured 72.16 at threshold 3.80
+@cache
+def _sweep() -> tuple[CorpusScore, ...]:
+    return tuple(_score_at(float(t)) for t in SWEEP)
+
+
+def test_swept_score_beats_the_reference_detectors_except_artime() -> None:
+    best = max(_sweep(), key=lambda r: r.raw_score)
+    assert best.normalized is not None and best.normalized > 80.0  # measured 80.13 at threshold 4.10
     reference = _reference_normalised()
     for name, score in reference.items():
         if name not in NOT_BEATEN:
             assert best.normalized > score, name
-    # the honest gap: the two best published detectors stay ahead on these files
-    assert max(reference[name] for name in NOT_BEATEN) == pytest.approx(81.84, abs=0.005)
+    # the honest gap: ARTime stays ahead on these files even with the threshold fitted to them
+    assert reference["ARTime"] == pytest.approx(81.84, abs=0.005)
+    assert best.normalized < reference["ARTime"]
+
+
+def test_leave_one_file_out_threshold_beats_cad_ose() -> None:
+    """Each file scored at the sweep threshold that is best on the other nine files."""
+    sweep = _sweep()
+    per_file = np.array([[f.raw_score for f in result.files] for result in sweep])
+    totals = per_file.sum(axis=1)
+    held_out = [sweep[int(np.argmax(totals - per_file[:, k]))].files[k] for k in range(per_file.shape[1])]
+    result = combine_file_scores(held_out, sweep[0].profile)
+    assert result.normalized is not None and result.normalized > 77.0  # measured 77.14
+    reference = _reference_normalised()
+    for name, score in reference.items():
+        if name not in NOT_BEATEN:
+            assert result.normalized > score, name
 
 
 def test_scores_are_causal() -> None:
     """Changing the future must not change any past score."""
     values = _corpus()[1][:2].copy()
     cut = 9000
-    before = streaming_scores(values).scores[:, :cut]
+    before = streaming_scores(values)
     values[:, cut:] = values[:, cut:] * 7 + 1000
-    after = streaming_scores(values).scores[:, :cut]
-    np.testing.assert_array_equal(before, after)
+    after = streaming_scores(values)
+    assert np.isfinite(before.scores[:, :cut]).sum() > 10_000
+    for field in ("scores", "robust_z", "likelihood"):
+        np.testing.assert_array_equal(getattr(before, field)[:, :cut], getattr(after, field)[:, :cut])
+
+
+def test_anomaly_likelihood_standardises_by_the_earlier_scores_only() -> None:
+    rng = np.random.default_rng(5)
+    z = rng.standard_t(3, size=(2, 400))
+    z[1, 50:60] = np.nan
+    got = anomaly_likelihood(z, warmup=30)
+    for row in range(2):
+        for t in (10, 35, 120, 399):
+            past = np.abs(z[row, :t])
+            past = past[np.isfinite(past)]
+            if past.size < 30:
+                assert np.isnan(got[row, t])
+                continue
+            expected = max(0.0, (abs(z[row, t]) - past.mean()) / past.std(ddof=1))
+            assert got[row, t] == pytest.approx(np.sign(z[row, t]) * expected, rel=1e-9, abs=1e-12)
+    # a series whose surprises are all large: the same |z| is routine there, news in a quiet one
+    quiet = np.concatenate([rng.normal(0, 1, 600), [8.0]])
+    noisy = np.concatenate([rng.normal(0, 6, 600), [8.0]])
+    both = anomaly_likelihood(np.stack([quiet, noisy]), warmup=288)[:, -1]
+    assert both[0] > 5 and both[1] < 2
 
 
 def _synthetic(rng: np.random.Generator, days: int = 14) -> np.ndarray:
@@ -135,12 +182,34 @@ def test_injected_burst_is_alerted_once_and_early() -> None:
 
 
 def test_poisson_noise_around_a_daily_cycle_rarely_alerts() -> None:
-    """No anomaly at all: over 8 series x ~12 scored days the square-root scale gives a handful of
-    alerts (6 when written); log1p, whose residuals widen at night, gave 47."""
+    """No anomaly at all: over 8 series x ~10 scored days the detector raises a handful of alerts (3
+    when written; the robust z alone on the square-root scale 6; on log1p, whose residuals widen at
+    night, 47; on raw counts 29)."""
     rng = np.random.default_rng(0)
     series = np.stack([_synthetic(rng) for _ in range(8)])
     alerts = sum(len(r.anomalies) for r in detect_streaming_anomalies(series))
-    assert alerts <= 10
+    assert alerts <= 6
+
+
+def test_moderate_bursts_are_found_early() -> None:
+    """20 series, each with a 2-hour burst at twice the usual volume at a random time of day 10:
+    19 found within 30 minutes of the start and 2 other alerts when written."""
+    rng = np.random.default_rng(1)
+    series, starts = [], []
+    for _ in range(20):
+        values = _synthetic(rng)
+        start = 10 * 288 + int(rng.integers(0, 288))
+        values[start : start + 24] *= 2.0
+        series.append(values)
+        starts.append(start)
+    results = detect_streaming_anomalies(np.stack(series))
+    found = other = 0
+    for result, start in zip(results, starts, strict=True):
+        hits = [a.index for a in result.anomalies if start <= a.index < start + 24]
+        found += bool(hits) and hits[0] <= start + 6
+        other += len(result.anomalies) - len(hits)
+    assert found >= 17
+    assert other <= 5
 
 
 def test_quiet_drop_is_a_drop() -> None:
