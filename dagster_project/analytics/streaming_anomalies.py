@@ -89,7 +89,7 @@ Second version (this one): the likelihood layer (steps 5-6). Tried on realTweets
   79.35 / 76.79 with one day; a 30-day rolling history instead of all of the past 76.83 / 77.62 /
   69.54). Plausible reason, not a proof: NAB's labellers marked spikes that look large on a plot of
   raw counts. But raw-scale robust z on synthetic Poisson noise alerts ~0.3 times a day (29 alerts
-  on 8 x 12 noise-only days; 66 spurious alerts and 12/20 planted bursts found, vs 6, 6 and 19/20
+  on 8 noise-only series of 14 days; 66 spurious alerts and 12/20 planted bursts found, vs 6, 6 and 19/20
   for sqrt), so the significance gate stays on the sqrt scale: that is this version.
 * ``likelihood_warmup = 576`` (two days of z-scores, i.e. the likelihood starts ~4 days into a
   series; Numenta's NAB detector likewise spends its ~750-row probationary period learning before its
