@@ -187,28 +187,57 @@ def seasonality_batch(
     return [result for result, _ in seasonality_rows(array, period, first_weekday, min_points, threshold)]
 
 
-def _phase_effects(
-    y: NDArray[np.float64], phase: NDArray[np.int64], nuisance: NDArray[np.float64], period: int
-) -> tuple[NDArray[np.float64], float, float]:
+@dataclass(frozen=True)
+class _LeastSquares:
+    """A design matrix with its pseudo-inverse and rank (one SVD, reused for every series)."""
+
+    design: NDArray[np.float64]
+    pseudo_inverse: NDArray[np.float64]
+    rank: int
+
+
+def _least_squares(design: NDArray[np.float64]) -> _LeastSquares:
+    u, singular, vt = np.linalg.svd(design, full_matrices=False)
+    tolerance = singular.max(initial=0.0) * max(design.shape) * np.finfo(float).eps
+    rank = int((singular > tolerance).sum())
+    pseudo_inverse = (vt[:rank].T / singular[:rank]) @ u[:, :rank].T
+    return _LeastSquares(design, pseudo_inverse, rank)
+
+
+@dataclass(frozen=True)
+class _PhaseDesign:
+    """The full (nuisance + phase dummies) and nuisance-only fits of one set of observed days."""
+
+    phase: NDArray[np.int64]
+    levels: NDArray[np.int64]
+    full: _LeastSquares
+    reduced: _LeastSquares
+    period: int
+
+
+def _phase_design(phase: NDArray[np.int64], nuisance: NDArray[np.float64], period: int) -> _PhaseDesign:
+    levels = np.unique(phase)
+    dummies = (phase[:, None] == levels[None, 1:]).astype(float)
+    full = _least_squares(np.column_stack([nuisance, dummies]))
+    return _PhaseDesign(phase, levels, full, _least_squares(nuisance), period)
+
+
+def _phase_effects(y: NDArray[np.float64], model: _PhaseDesign) -> tuple[NDArray[np.float64], float, float]:
     """Additive least-squares fit y = nuisance + phase effect + R: the phase effects (centred over the
     observed phases, NaN for unseen ones), the F_s strength of the phase component and the F-test
     p-value of equal phase effects (full against nuisance-only model)."""
-    levels = np.unique(phase)
-    dummies = (phase[:, None] == levels[None, 1:]).astype(float)
-    design = np.column_stack([nuisance, dummies])
-    coefficients, _, rank_full, _ = np.linalg.lstsq(design, y, rcond=None)
-    remainder = y - design @ coefficients
-    reduced_coefficients, _, rank_reduced, _ = np.linalg.lstsq(nuisance, y, rcond=None)
-    reduced_remainder = y - nuisance @ reduced_coefficients
-    effects = np.full(period, np.nan)
-    effects[levels] = np.r_[0.0, coefficients[nuisance.shape[1] :]]
+    coefficients = model.full.pseudo_inverse @ y
+    remainder = y - model.full.design @ coefficients
+    reduced_remainder = y - model.reduced.design @ (model.reduced.pseudo_inverse @ y)
+    effects = np.full(model.period, np.nan)
+    effects[model.levels] = np.r_[0.0, coefficients[model.reduced.design.shape[1] :]]
     effects = effects - np.nanmean(effects)
-    signal = effects[phase] + remainder
+    signal = effects[model.phase] + remainder
     total = float(np.var(signal))
     strength = max(0.0, 1.0 - float(np.var(remainder)) / total) if total > 0 else 0.0
     rss_full = float(remainder @ remainder)
     rss_reduced = float(reduced_remainder @ reduced_remainder)
-    df_effect, df_resid = int(rank_full) - int(rank_reduced), y.size - int(rank_full)
+    df_effect, df_resid = model.full.rank - model.reduced.rank, y.size - model.full.rank
     if df_effect <= 0 or df_resid <= 0 or rss_reduced <= 0:
         p_value = 1.0
     elif rss_full <= 1e-12 * rss_reduced:
@@ -217,6 +246,22 @@ def _phase_effects(
         f_stat = max(rss_reduced - rss_full, 0.0) / df_effect / (rss_full / df_resid)
         p_value = float(stats.f.sf(f_stat, df_effect, df_resid))
     return effects, strength, p_value
+
+
+@functools.lru_cache(maxsize=256)
+def _monthly_design(start_date: dt.date, width: int, observed_bytes: bytes) -> _PhaseDesign:
+    """Level, linear trend and weekday effects (nuisance) and day-of-month phases of the observed days
+    (cached: the series of a batch share their dates and mostly their gaps)."""
+    observed = np.flatnonzero(np.unpackbits(np.frombuffer(observed_bytes, dtype=np.uint8))[:width])
+    dates = [start_date + dt.timedelta(days=int(i)) for i in observed]
+    day_of_month = np.array([d.day - 1 for d in dates], dtype=np.int64)
+    weekday = np.array([d.weekday() for d in dates], dtype=np.int64)
+    t = (observed - observed.mean()) / max(width, 1)
+    weekday_levels = np.unique(weekday)
+    nuisance = np.column_stack(
+        [np.ones(observed.size), t, (weekday[:, None] == weekday_levels[None, 1:]).astype(float)]
+    )
+    return _phase_design(day_of_month, nuisance, MONTH)
 
 
 def _constant(n: int, period: int, kind: SeasonalityKind) -> SeasonalityResult:
@@ -308,15 +353,10 @@ def monthly_seasonality(
     y = series[observed]
     if np.ptp(y) == 0:
         return _constant(n, MONTH, "monthly")
-    dates = [start_date + dt.timedelta(days=int(i)) for i in observed]
-    day_of_month = np.array([d.day - 1 for d in dates], dtype=np.int64)
-    weekday = np.array([d.weekday() for d in dates], dtype=np.int64)
-    t = (observed - observed.mean()) / max(series.size, 1)
-    weekday_levels = np.unique(weekday)
-    nuisance = np.column_stack([np.ones(n), t, (weekday[:, None] == weekday_levels[None, 1:]).astype(float)])
     missing = series.size - n
     notes = [f"{missing} missing days left out of the fit"] if missing else []
-    fitted = _phase_effects(y, day_of_month, nuisance, MONTH)
+    mask = np.packbits(np.isfinite(series)).tobytes()
+    fitted = _phase_effects(y, _monthly_design(start_date, series.size, mask))
     return _phase_result(n, MONTH, "monthly", fitted, threshold, significance, _day_of_month_label, notes)
 
 
@@ -353,7 +393,7 @@ def hourly_seasonality(
     if np.ptp(y) == 0:
         return _constant(n, DAY_HOURS, "hour_of_day")
     nuisance = np.column_stack([np.ones(n), (days[:, None] == np.arange(1, n_days)[None, :]).astype(float)])
-    fitted = _phase_effects(y, np.asarray(index.hour, dtype=np.int64), nuisance, DAY_HOURS)
+    fitted = _phase_effects(y, _phase_design(np.asarray(index.hour, dtype=np.int64), nuisance, DAY_HOURS))
     return _phase_result(n, DAY_HOURS, "hour_of_day", fitted, threshold, significance, _hour_label, [])
 
 

@@ -212,10 +212,12 @@ def _analyses(
         adjusted, penalty_factor=INSIGHT_PENALTY_FACTOR, min_points=min_points, trend=trending
     )
     spreads = volatility(x, min_points=min_points)
+    dates = [start_date + dt.timedelta(days=i) for i in range(x.shape[1])]
     return [
         _assemble(
             names[row],
             start_date,
+            dates,
             x[row],
             trends[row],
             fits[row][0],
@@ -239,6 +241,7 @@ def _cycle_strength(weekly: SeasonalityResult, monthly: SeasonalityResult) -> fl
 def _assemble(
     metric_name: str,
     start_date: dt.date,
+    dates: list[dt.date],
     series: NDArray[np.float64],
     trend: TrendResult,
     season: SeasonalityResult,
@@ -252,12 +255,12 @@ def _assemble(
     has_line = mk.sen_slope is not None and mk.sen_intercept is not None
     points = tuple(
         TrendPoint(
-            date=start_date + dt.timedelta(days=i),
-            value=float(v) if np.isfinite(v) else None,
+            date=day,
+            value=v if v == v else None,  # NaN is the only value unequal to itself
             trend_value=(mk.sen_intercept + mk.sen_slope * i) if has_line else None,  # type: ignore[operator]
             anomaly_score=scores.get(i),
         )
-        for i, v in enumerate(series)
+        for i, (day, v) in enumerate(zip(dates, series.tolist(), strict=True))
     )
     metrics = dict(trend.statistical_metrics)
     if season.strength is not None:

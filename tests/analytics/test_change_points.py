@@ -140,3 +140,37 @@ def test_common_trend_avoids_a_staircase_and_keeps_the_shift() -> None:
     assert first.level_before == pytest.approx(100 + 2.0 * first.index, abs=10)
     assert with_trend[0].trend_slope == pytest.approx(2.0, abs=0.15)
     assert with_trend[0].method == "pelt_mean_trend" and without[0].trend_slope is None
+
+
+def test_rows_searched_together_equal_the_unpruned_optimum_per_row() -> None:
+    """All rows' searches run as one masked programme: with gaps and different lengths per row, each
+    row's change points must still be the unpruned optimal partitioning of its observed values."""
+    rng = np.random.default_rng(25)
+    data = rng.normal(0, 1, (40, 60)) + np.repeat(rng.normal(0, 2, (40, 5)), 12, axis=1)
+    data[rng.random(data.shape) < 0.1] = np.nan
+    data[3, 30:] = np.nan  # a much shorter row
+    results = detect_change_points(data, min_size=3)
+    for row, result in zip(data, results, strict=True):
+        observed = row[np.isfinite(row)]
+        positions = np.flatnonzero(np.isfinite(row))
+        expected = [int(positions[i]) for i in _optimal_partitioning(observed, result.penalty, 3)]
+        assert [c.index for c in result.change_points] == expected
+
+
+def test_per_row_trend_flags_match_separate_calls() -> None:
+    """``trend`` may be one flag per row; each row gets what a call with its own flag gives (a rising
+    row with a shift keeps the shift and its slope, a flat one is searched without trend)."""
+    rng = np.random.default_rng(26)
+    t = np.arange(DAYS, dtype=float)
+    data = 100 + rng.normal(0, 5, (6, DAYS))
+    data[:3] += 2.0 * t
+    data[:, 50:] += 40
+    flags = np.array([True, True, True, False, False, False])
+    together = detect_change_points(data, trend=flags)
+    separate = [
+        detect_series_change_points(row, trend=bool(flag)) for row, flag in zip(data, flags, strict=True)
+    ]
+    assert together == separate
+    assert [r.method for r in together] == ["pelt_mean_trend"] * 3 + ["pelt_mean"] * 3
+    assert all(r.trend_slope == pytest.approx(2.0, abs=0.15) for r in together[:3])
+    assert all(any(abs(c.index - 50) <= 3 for c in r.change_points) for r in together)
