@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from dagster_project.analytics.anomalies import nanmedian_rows
 from dagster_project.analytics.series import MIN_POINTS, as_series_matrix
 from dagster_project.analytics.trend_results import (
     MannKendallResult,
@@ -163,7 +164,7 @@ def _chunk(
     pair_count = pair_valid.sum(axis=1).astype(float)
     middle = (pair_count + 1) / 2
     sen = np.where(pair_count > 0, _ranked_value(slopes, middle), np.nan)
-    intercept = np.nanmedian(np.where(valid, compact, np.nan), axis=1) - np.nanmedian(times, axis=1) * sen
+    intercept = nanmedian_rows(np.where(valid, compact, np.nan)) - nanmedian_rows(times) * sen
 
     if correction == "none":
         factor = np.ones(rows)

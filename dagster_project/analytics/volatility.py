@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
+from dagster_project.analytics.anomalies import nanmedian_rows
 from dagster_project.analytics.series import MIN_POINTS, as_series_matrix
 from dagster_project.analytics.trend_results import VolatilityLabel, VolatilityResult
 
@@ -82,6 +83,11 @@ def volatility(
     """Volatility of every row of daily deltas (one series per row, NaN = missing day)."""
     x = as_series_matrix(values)
     rolling = rolling_dispersion(x, window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows without a complete window
+        cv_medians = nanmedian_rows(rolling.cv)
+        cv_maxima = np.nanmax(rolling.cv, axis=1) if rolling.cv.shape[1] else cv_medians
+        std_medians = nanmedian_rows(rolling.std)
     results: list[VolatilityResult] = []
     for row in range(x.shape[0]):
         observed = x[row][np.isfinite(x[row])]
@@ -96,11 +102,7 @@ def volatility(
             continue
         mean = float(observed.mean())
         std = float(observed.std(ddof=1))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # rows without a complete window
-            cv_median = _opt(np.nanmedian(rolling.cv[row])) if rolling.cv.shape[1] else None
-            cv_max = _opt(np.nanmax(rolling.cv[row])) if rolling.cv.shape[1] else None
-            std_median = _opt(np.nanmedian(rolling.std[row])) if rolling.std.shape[1] else None
+        cv_median, cv_max, std_median = _opt(cv_medians[row]), _opt(cv_maxima[row]), _opt(std_medians[row])
         if std == 0:
             note = "no activity: every delta is zero" if mean == 0 else "every delta is the same"
             results.append(
