@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
-from dagster_project.analytics.anomalies import anomaly_scores, detect_anomalies, detect_series_anomalies
+from dagster_project.analytics.anomalies import (
+    anomaly_scores,
+    detect_anomalies,
+    detect_series_anomalies,
+    nanmedian_rows,
+)
 
 WEEKLY = np.array([1.0, 1.1, 1.15, 1.1, 1.0, 0.6, 0.55])
 
@@ -149,3 +155,16 @@ def test_growing_series_does_not_flag_its_latest_days() -> None:
 def test_unknown_method_raises() -> None:
     with pytest.raises(ValueError, match="unknown anomaly method"):
         detect_anomalies(np.ones(20), method="iqr")  # type: ignore[arg-type]
+
+
+def test_nanmedian_rows_equals_numpy_nanmedian() -> None:
+    rng = np.random.default_rng(36)
+    for width in (0, 1, 2, 7, 13, 90):
+        x = np.round(rng.normal(50, 20, (40, width)), 1)  # ties included
+        x[rng.random(x.shape) < 0.3] = np.nan
+        if width:
+            x[0] = np.nan
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanmedian(x, axis=1) if width else np.full(40, np.nan)
+        assert np.array_equal(nanmedian_rows(x), expected, equal_nan=True)
