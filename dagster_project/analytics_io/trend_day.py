@@ -113,7 +113,8 @@ def trend_day(
             )
             daily = forecast_batch(values, horizon=horizon, min_points=min_points)
             running = _running_totals(values)
-            totals = forecast_cumulative(running, horizon=horizon, min_points=min_points)
+            # Totals lose their first day to differencing: the same series, one delta fewer.
+            totals = forecast_cumulative(running, horizon=horizon, min_points=max(min_points - 1, 1))
             bases = running[np.arange(rows.size), values.shape[1] - 1 - _first_values(running[:, ::-1])]
             for i, (row, analysis) in enumerate(zip(rows.tolist(), analyses, strict=True)):
                 key = block.keys.iloc[row]

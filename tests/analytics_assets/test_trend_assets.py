@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from dagster_project.analytics_io.series_frames import read_history
+from dagster_project.analytics_io.series_frames import read_age_curves, read_history
 from dagster_project.analytics_io.store import replace_day
 from dagster_project.analytics_io.trend_day import TrendDay, trend_day
 from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
@@ -19,11 +19,16 @@ DAY = SPEC.end_date
 WINDOW_DAYS = 90
 
 
+def _analyse(url: str, day: dt.date) -> TrendDay:
+    with connect(url) as conn:
+        history = read_history(conn, day - dt.timedelta(days=WINDOW_DAYS - 1), day)
+        curves = read_age_curves(conn, day, day).get(day)
+    return trend_day(history, day, WINDOW_DAYS, THRESHOLDS.min_sample_size, run_id="test", age_curves=curves)
+
+
 @pytest.fixture(scope="module")
 def analysed(warehouse) -> TrendDay:
-    with connect(warehouse.url) as conn:
-        history = read_history(conn, DAY - dt.timedelta(days=WINDOW_DAYS - 1), DAY)
-    return trend_day(history, DAY, WINDOW_DAYS, THRESHOLDS.min_sample_size, run_id="test")
+    return _analyse(warehouse.url, DAY)
 
 
 def _write(url: str, result: TrendDay) -> None:
@@ -113,3 +118,47 @@ def test_rewriting_a_day_replaces_it_exactly(clean, analysed):
     again = [day_checksum(clean.url, t, DAY) for t in ("trend_analysis_results", "performance_anomalies")]
     assert first == again
     assert first[0][0] == len(analysed.trend_rows) and first[1][0] == len(analysed.anomaly_rows)
+
+
+def test_forecasts_are_ordered_and_young_content_uses_the_age_curve(analysed):
+    # The lab workspace's experiment items have two days each: too few even for the age curve.
+    synthetic = [r for r in analysed.trend_rows if r["workspace_id"] == "default"]
+    forecast = [r for r in synthetic if r["forecast_model"]]
+    assert len(forecast) > 0.8 * len(synthetic)
+    for r in forecast:
+        predictions = r["predictions"].obj
+        assert len(predictions) == r["forecast_horizon"] == 7
+        sums = [p["sum"] for p in predictions]
+        assert sums == sorted(sums) and sums[-1] == r["forecast_total"]
+        assert r["forecast_total_lower_95"] <= r["forecast_total"] <= r["forecast_total_upper_95"]
+        for p in predictions:
+            if p["lower_80"] is not None:
+                assert 0 <= p["lower_95"] <= p["lower_80"] <= p["value"] <= p["upper_80"] <= p["upper_95"]
+    young = [r for r in forecast if r["observed_days"] < THRESHOLDS.min_sample_size]
+    assert young and {r["forecast_model"] for r in young} == {"age_curve"}
+    assert {r["series_level"] for r in young} == {"content"} and {r["metric"] for r in young} == {
+        "daily_views"
+    }
+    backtested = [r for r in forecast if r["backtest_mase"] is not None]
+    assert backtested and all(0 <= r["backtest_coverage_95"] <= 1 for r in backtested)
+
+
+def test_weekly_totals_fall_in_their_95_percent_intervals_a_week_later(warehouse):
+    """Forecast from a week before the last day, then compare with what the warehouse recorded."""
+    origin = DAY - dt.timedelta(days=7)
+    before = _analyse(warehouse.url, origin)
+    with connect(warehouse.url) as conn:
+        history = read_history(conn, origin + dt.timedelta(days=1), DAY)
+    actual = history.groupby(["platform", "content_id"])["daily_views"].agg(["sum", "count"])
+    inside = []
+    for r in before.trend_rows:
+        if r["series_level"] != "content" or r["metric"] != "daily_views" or r["backtest_mase"] is None:
+            continue
+        key = (r["platform"], r["series_id"])
+        if key in actual.index and actual.loc[key, "count"] == 7:
+            total = actual.loc[key, "sum"]
+            inside.append(r["forecast_total_lower_95"] <= total <= r["forecast_total_upper_95"])
+    assert len(inside) >= 100
+    coverage = sum(inside) / len(inside)
+    print(f"95% weekly-total coverage on {len(inside)} items: {coverage:.3f}")
+    assert coverage >= 0.85

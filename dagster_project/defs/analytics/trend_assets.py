@@ -15,7 +15,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from dagster_project.analytics_io.rows import Row
-from dagster_project.analytics_io.series_frames import read_history
+from dagster_project.analytics_io.series_frames import read_age_curves, read_history
 from dagster_project.analytics_io.store import replace_day
 from dagster_project.analytics_io.trend_day import TrendDay, trend_day
 from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
@@ -25,6 +25,7 @@ from dagster_project.defs.partitions import daily_partitions, partition_days
 from dagster_project.defs.resources import PostgresResource
 from dagster_project.warehouse.database import connect
 
+AGE_BENCHMARKS = dg.AssetKey(["intermediate", "int_age_benchmarks_computed"])
 TRENDS = dg.AssetKey(["analytics", "trend_analysis_results"])
 ANOMALIES = dg.AssetKey(["analytics", "performance_anomalies"])
 
@@ -90,7 +91,7 @@ def _summary(written: list[TrendDay]) -> tuple[dict, dict]:
     specs=[
         dg.AssetSpec(
             TRENDS,
-            deps=[PERFORMANCE_HISTORY, CONTENT_FEATURES],
+            deps=[PERFORMANCE_HISTORY, CONTENT_FEATURES, AGE_BENCHMARKS],
             description="The seed's TrendAnalysis of every series, with forecasts and change points.",
             kinds={"postgres", "python"},
         ),
@@ -114,6 +115,7 @@ def trend_analysis_results(context: AssetExecutionContext, config: TrendConfig, 
     first_start = days[0] - dt.timedelta(days=config.days - 1)
     with connect(warehouse.url()) as conn:
         history = read_history(conn, first_start, days[-1])
+        curves = read_age_curves(conn, days[0], days[-1])
     context.log.info(f"Read {len(history)} item-days from {first_start} to {days[-1]}")
     written: list[TrendDay] = []
     for number, day in enumerate(days, start=1):
@@ -123,6 +125,8 @@ def trend_analysis_results(context: AssetExecutionContext, config: TrendConfig, 
             config.days,
             settings.MIN_DATA_POINTS_FOR_ANALYSIS,
             run_id=context.run.run_id,
+            horizon=config.horizon_days,
+            age_curves=curves.get(day),
         )
         with connect(warehouse.url()) as conn:
             replace_day(conn, "trend_analysis_results", day, TREND_COLUMNS, result.trend_rows)
