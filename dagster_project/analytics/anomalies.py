@@ -89,12 +89,17 @@ def anomaly_scores(
     seasonal_adjust: bool = True,
     period: int = WEEK,
     detrend: bool = True,
+    counts: bool = False,
 ) -> AnomalyScores:
     """Scores of every day of every row; a row whose weekdays are not all seen ``MIN_PER_WEEKDAY``
     times is scored without seasonal adjustment (``seasonally_adjusted`` is False for it).
 
     The trend slope is estimated on the weekday-adjusted values, then the weekday medians are
-    re-estimated on the detrended values (so neither distorts the other)."""
+    re-estimated on the detrended values (so neither distorts the other).
+
+    ``counts``: the values are event counts per day, whose noise is at least Poisson: each day's
+    scale is then at least sqrt(max(expected, 1)). Without it, a series of small counts (1, 1, 2,
+    1, ...) has a MAD of 0 and its first 2 scores as a 7-sigma spike."""
     if method not in DEFAULT_THRESHOLDS:
         raise ValueError(f"unknown anomaly method {method!r}")
     x = as_series_matrix(values)
@@ -120,9 +125,13 @@ def anomaly_scores(
             center = np.nanmean(adjusted, axis=1)
             scale = np.nanstd(adjusted, axis=1, ddof=1)
     usable = np.isfinite(scale) & (scale > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = np.where(usable[:, None], (adjusted - center[:, None]) / scale[:, None], np.nan)
     expected = center[:, None] + seasonal + trend
+    day_scale = np.broadcast_to(scale[:, None], x.shape)
+    if counts:
+        day_scale = np.fmax(day_scale, np.sqrt(np.clip(expected, 1.0, None)))
+        usable = usable | np.isfinite(center)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(usable[:, None], (adjusted - center[:, None]) / day_scale, np.nan)
     return AnomalyScores(scores, expected, center, np.where(usable, scale, np.nan), adjusted_rows)
 
 
@@ -134,6 +143,7 @@ def detect_anomalies(
     min_points: int = MIN_POINTS,
     period: int = WEEK,
     detrend: bool | None = None,
+    counts: bool = False,
 ) -> list[AnomalyResult]:
     """Anomalies (|score| >= threshold) of every row of daily deltas.
 
@@ -146,7 +156,7 @@ def detect_anomalies(
     adjust = (method == "robust_zscore") if seasonal_adjust is None else seasonal_adjust
     remove_trend = (method == "robust_zscore") if detrend is None else detrend
     x = as_series_matrix(values)
-    scored = anomaly_scores(x, method, adjust, period, remove_trend)
+    scored = anomaly_scores(x, method, adjust, period, remove_trend, counts)
     counts = np.isfinite(x).sum(axis=1)
     results: list[AnomalyResult] = []
     for row in range(x.shape[0]):

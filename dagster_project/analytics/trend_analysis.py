@@ -134,13 +134,16 @@ def build_trend_analysis(
     values: ArrayLike,
     min_points: int = MIN_POINTS,
     snapshots: tuple[ArrayLike, ArrayLike] | None = None,
+    counts: bool = False,
 ) -> TrendAnalysis:
     """TrendAnalysis of one series of daily values starting on ``start_date`` (NaN = missing day).
 
     ``snapshots`` (timestamps, values) of the same metric add an hour-of-day pattern when it can be
     assessed (see ``seasonality.hourly_seasonality``)."""
     series = np.asarray(values, dtype=float).ravel()
-    analysis = build_trend_analyses(metric_name, start_date, series[None, :], min_points=min_points)[0]
+    analysis = build_trend_analyses(
+        metric_name, start_date, series[None, :], min_points=min_points, counts=counts
+    )[0]
     if snapshots is None:
         return analysis
     hourly = hourly_seasonality(*snapshots, min_points=min_points)
@@ -165,6 +168,7 @@ def build_trend_analyses(
     matrix: ArrayLike,
     min_points: int = MIN_POINTS,
     workers: int | None = None,
+    counts: bool = False,
 ) -> list[TrendAnalysis]:
     """``build_trend_analysis`` of every row of ``matrix`` (one daily series per row, all starting on
     ``start_date``), with the same results as one call per row.
@@ -173,30 +177,39 @@ def build_trend_analyses(
     faster than a loop over ``build_trend_analysis`` on 90-day series. ``workers`` > 1 splits the
     rows over that many processes (forkserver): each process imports the libraries (~2 s) and its
     results are pickled back (~0.6 s per 1,000 series), so it pays only on thousands of rows with idle
-    cores. ``metric_name`` is one name for all rows or one per row."""
+    cores. ``metric_name`` is one name for all rows or one per row. ``counts``: the values are counts
+    per day (views, interactions), so no day's anomaly scale is below Poisson noise (see
+    ``anomalies.anomaly_scores``)."""
     x = as_series_matrix(matrix)
     rows = x.shape[0]
     names = [metric_name] * rows if isinstance(metric_name, str) else list(metric_name)
     if len(names) != rows:
         raise ValueError(f"{len(names)} metric names for {rows} rows")
     if workers is not None and workers > 1 and rows > 1:
-        return _in_processes(names, start_date, x, min_points, workers)
-    return _analyses(names, start_date, x, min_points)
+        return _in_processes(names, start_date, x, min_points, workers, counts)
+    return _analyses(names, start_date, x, min_points, counts)
 
 
 def _in_processes(
-    names: list[str], start_date: dt.date, x: NDArray[np.float64], min_points: int, workers: int
+    names: list[str],
+    start_date: dt.date,
+    x: NDArray[np.float64],
+    min_points: int,
+    workers: int,
+    counts: bool,
 ) -> list[TrendAnalysis]:
     bounds = np.linspace(0, x.shape[0], min(workers * CHUNKS_PER_WORKER, x.shape[0]) + 1).astype(int)
     chunks = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
     context = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_analyses, names[a:b], start_date, x[a:b], min_points) for a, b in chunks]
+        futures = [
+            pool.submit(_analyses, names[a:b], start_date, x[a:b], min_points, counts) for a, b in chunks
+        ]
         return [analysis for future in futures for analysis in future.result()]
 
 
 def _analyses(
-    names: list[str], start_date: dt.date, x: NDArray[np.float64], min_points: int
+    names: list[str], start_date: dt.date, x: NDArray[np.float64], min_points: int, counts: bool = False
 ) -> list[TrendAnalysis]:
     trends = classify_trends(x, min_points=min_points)
     weekday = start_date.weekday()
@@ -206,7 +219,7 @@ def _analyses(
         mark_cyclical(trend, _cycle_strength(week, month))
         for trend, (week, _), month in zip(trends, fits, monthly, strict=True)
     ]
-    anomalies = detect_anomalies(x, min_points=min_points)
+    anomalies = detect_anomalies(x, min_points=min_points, counts=counts)
     # Level shifts are searched on the weekly-adjusted series without its anomalous days, so a
     # one-day spike or a Saturday dip is not mistaken for a new level.
     adjusted = x.copy()

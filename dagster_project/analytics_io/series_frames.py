@@ -8,6 +8,11 @@ does not look like a spike. An item's first observation has a delta only when it
 day (the history leaves it NULL otherwise).
 
 Accounts and platforms sum their items' values per day over the items observed that day.
+
+A content item's own series starts after its launch week (age ``LAUNCH_DAYS``): in the first days
+after publishing, views fall by orders of magnitude as a matter of course, which would make every
+launch look like a run of anomalies and every item look "falling". Younger items are compared with
+the age benchmarks of their platform instead (the trending list and the age-curve forecast).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ SeriesLevel = Literal["content", "account", "platform"]
 LEVELS: tuple[SeriesLevel, ...] = ("content", "account", "platform")
 METRICS = ("daily_views", "daily_interactions")
 UNKNOWN_ACCOUNT = "(unknown)"
+LAUNCH_DAYS = 7
 
 _QUERY = """
     select
@@ -104,9 +110,13 @@ def series_blocks(frame: pd.DataFrame, start: dt.date, end: dt.date) -> Iterator
             **{f"id_{level}": (lambda f, lv=level: _series_id(f, lv)) for level in LEVELS}
         )
         for level in LEVELS:
+            level_rows = rows
+            if level == "content":  # launch days stay in the block without a value
+                launch = (rows["age_days"] < LAUNCH_DAYS).to_numpy()
+                level_rows = rows.assign(**{m: rows[m].mask(launch) for m in METRICS})
             for metric in METRICS:
                 daily = (
-                    rows.groupby(["platform", f"id_{level}", "metric_date"])[metric]
+                    level_rows.groupby(["platform", f"id_{level}", "metric_date"])[metric]
                     .sum(min_count=1)
                     .unstack("metric_date")
                     .reindex(columns=days)

@@ -109,7 +109,11 @@ def trend_day(
             begin = min(int(offset), block.days - 1)
             values = block.values[rows, begin:]
             analyses = build_trend_analyses(
-                block.metric, block.start + dt.timedelta(days=begin), values, min_points=min_points
+                block.metric,
+                block.start + dt.timedelta(days=begin),
+                values,
+                min_points=min_points,
+                counts=True,
             )
             daily = forecast_batch(values, horizon=horizon, min_points=min_points)
             running = _running_totals(values)

@@ -170,8 +170,9 @@ def forecast_columns(day: dt.date, daily: ForecastResult, total: ForecastResult,
     ``total`` the running total from ``base`` (quantity "cumulative"; for young content both are
     the age-curve forecast of lifetime views). ``predictions`` lists per day the value with its 80%
     and 95% intervals and the sum since ``day`` with its 95% interval; a day's interval is NULL
-    where only the running total was forecast."""
-    if not total.points and not daily.points:
+    where only the running total was forecast. No daily forecast, no forecast: the running total
+    alone (which interpolates gaps) is not reported."""
+    if not daily.points:
         return {
             "forecast_model": None,
             "forecast_horizon": None,

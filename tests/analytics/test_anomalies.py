@@ -168,3 +168,23 @@ def test_nanmedian_rows_equals_numpy_nanmedian() -> None:
             warnings.simplefilter("ignore", RuntimeWarning)
             expected = np.nanmedian(x, axis=1) if width else np.full(40, np.nan)
         assert np.array_equal(nanmedian_rows(x), expected, equal_nan=True)
+
+
+def test_small_counts_are_judged_against_poisson_noise():
+    """1, 1, 2, 1, ...: the MAD is 0, so without ``counts`` a 2 looks like a huge spike."""
+    series = np.ones(35)
+    series[[5, 20]] = 2.0
+    assert detect_anomalies(series, counts=False)[0].anomalies
+    assert detect_anomalies(series, counts=True)[0].anomalies == ()
+
+
+def test_counts_keep_the_false_alarm_rate_low_on_poisson_series():
+    rng = np.random.default_rng(11)
+    weekly = np.array([1.0, 1.0, 1.1, 1.2, 1.0, 0.7, 0.6])
+    levels = rng.choice([0.5, 2.0, 5.0, 20.0, 200.0], size=400)
+    series = rng.poisson(levels[:, None] * np.tile(weekly, 7)[None, :]).astype(float)
+    flagged = {
+        counts: sum(len(r.anomalies) for r in detect_anomalies(series, counts=counts)) / series.size
+        for counts in (False, True)
+    }
+    assert flagged[True] < 0.005 < flagged[False], flagged

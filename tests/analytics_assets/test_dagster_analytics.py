@@ -9,6 +9,7 @@ import dagster as dg
 
 from dagster_project.definitions import defs
 from dagster_project.defs.analytics.assets import AB_TESTS, CORRELATIONS, EXPERIMENTS, IMPORTANCE, PLATFORMS
+from dagster_project.defs.analytics.trend_assets import ANOMALIES, TRENDS
 from dagster_project.runs import run_range
 from dagster_project.warehouse.database import connect
 from tests.analytics_assets.helpers import RESULT_TABLES, day_checksum
@@ -83,6 +84,24 @@ def test_analytics_job_analyses_each_day_of_a_range_in_one_run(clean, monkeypatc
         "treatment_better": 2,
     }
     assert "| lab | lab-lift | treatment | 40 / 40 | treatment_better |" in str(ab["top_findings"])
+
+    trends, anomalies = _metadata(result, TRENDS), _metadata(result, ANOMALIES)
+    with connect(clean.url) as conn:
+        last_day = conn.execute(
+            "select count(*), sum(change_point_count), count(*) filter (where insufficient_data), "
+            "count(*) filter (where backtest_mase is not null) "
+            "from analytics.trend_analysis_results where analysis_date = %s",
+            (DAYS[-1],),
+        ).fetchone()
+        anomalies_in_window = conn.execute(
+            "select count(*) from analytics.performance_anomalies where analysis_date = %s", (DAYS[-1],)
+        ).fetchone()[0]
+    assert trends["days"] == anomalies["days"] == 3
+    assert sum(trends["directions"].values()) == last_day[0]
+    assert (trends["change_points"], trends["insufficient_data"]) == (last_day[1], last_day[2])
+    assert trends["forecast_accuracy"]["series_with_backtest"] == last_day[3] > 0
+    assert 0 < trends["forecast_accuracy"]["mean_coverage_95"] <= 1
+    assert anomalies["anomalies_in_window"] == anomalies_in_window > 0
 
 
 def test_rerunning_a_partition_through_dagster_gives_identical_rows(clean, monkeypatch):

@@ -15,6 +15,7 @@ START = dt.date(2026, 10, 1)
 def _rows() -> pd.DataFrame:
     def row(content: str, creator: str, platform: str, offset: int, views: float, interactions: float):
         return {
+            "age_days": 30.0 + offset if content != "young" else float(offset),
             "workspace_id": "w",
             "platform": platform,
             "content_id": content,
@@ -33,6 +34,7 @@ def _rows() -> pd.DataFrame:
             row("b", "alice", "tiktok", 3, 5.0, 1.0),
             row("c", "bob", "youtube", 2, 7.0, 0.0),
             row("x", "bob", "youtube", 9, 99.0, 9.0),  # after the window
+            row("young", "bob", "youtube", 3, 50.0, 5.0),  # in its launch week
         ]
     )
 
@@ -53,21 +55,28 @@ def test_content_series_keep_missing_days_missing():
         {"platform": "tiktok", "series_id": "a"},
         {"platform": "tiktok", "series_id": "b"},
         {"platform": "youtube", "series_id": "c"},
+        {"platform": "youtube", "series_id": "young"},
     ]
     np.testing.assert_array_equal(
         block.values,
-        [[10, 20, np.nan, 15], [np.nan, 5, np.nan, 5], [np.nan, np.nan, 7, np.nan]],
+        [
+            [10, 20, np.nan, 15],
+            [np.nan, 5, np.nan, 5],
+            [np.nan, np.nan, 7, np.nan],
+            [np.nan] * 4,  # launch week: a row without values (forecast from the age curve)
+        ],
     )
 
 
 def test_accounts_and_platforms_sum_the_items_observed_each_day():
     accounts = _block("account", "daily_views")
     assert accounts.keys["series_id"].tolist() == ["alice", "bob"]
-    np.testing.assert_array_equal(accounts.values, [[10, 25, np.nan, 20], [np.nan, np.nan, 7, np.nan]])
+    # The account and the platform count the young item's launch.
+    np.testing.assert_array_equal(accounts.values, [[10, 25, np.nan, 20], [np.nan, np.nan, 7, 50]])
     interactions = _block("platform", "daily_interactions")
     assert interactions.keys["series_id"].tolist() == ["tiktok", "youtube"]
     # Day 3: item a has no interaction delta, item b has 1.
-    np.testing.assert_array_equal(interactions.values, [[1, 3, np.nan, 1], [np.nan, np.nan, 0, np.nan]])
+    np.testing.assert_array_equal(interactions.values, [[1, 3, np.nan, 1], [np.nan, np.nan, 0, 5]])
 
 
 def test_every_level_and_metric_is_a_block_and_rows_outside_the_window_are_ignored():
