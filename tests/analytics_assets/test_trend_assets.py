@@ -86,7 +86,8 @@ def test_planted_view_anomalies_are_found_within_a_day(warehouse, analysed):
     with connect(warehouse.url) as conn:
         ages = dict(
             conn.execute(
-                "select (platform, content_id, metric_date)::text, age_days from marts.content_performance_history"
+                "select (platform, content_id, metric_date)::text, age_days "
+                "from marts.content_performance_history"
             ).fetchall()
         )
 
