@@ -158,6 +158,9 @@ def demo(
     items: int = 500,
     days: int = 60,
     seed: int = 42,
+    trend_days: Annotated[
+        int, typer.Option(help="Last days to run the time-series analyses for (trends_job).")
+    ] = 7,
 ) -> None:
     """Migrate, generate demo data, run every daily partition through Dagster, print a summary."""
     from dagster_project.warehouse import migrate as migrations
@@ -167,18 +170,23 @@ def demo(
     started = time.perf_counter()
     where = "embedded Postgres under " + str(settings.DATA_DIR) if settings.embedded else "DATABASE_URL"
     console.rule("[bold]content performance warehouse: demo")
-    console.print(f"1/3 migrating the warehouse ({where})")
+    console.print(f"1/4 migrating the warehouse ({where})")
     url = resolve_database_url(settings)
     migrations.upgrade(url)
     last = _yesterday()
     first = last - dt.timedelta(days=days - 1)
-    console.print(f"2/3 generating {items} items x {days} days ({first}..{last}) into {settings.LANDING_DIR}")
+    console.print(f"2/4 generating {items} items x {days} days ({first}..{last}) into {settings.LANDING_DIR}")
     summary = _generate(items, days, last, seed, None)
     console.print(
         f"    {summary.rows:,} rows in {summary.files} files, {summary.dirty_rows} dirty on purpose"
     )
-    console.print("3/3 materialising every daily partition in-process (ingestion + dbt warehouse)")
-    _run_pipeline("daily_pipeline_job", first, last, chunk_days=10)
+    console.print(
+        "3/4 materialising every daily partition in-process (ingestion, dbt warehouse, feature analyses)"
+    )
+    _run_pipeline("history_backfill_job", first, last, chunk_days=10)
+    trends_from = max(first, last - dt.timedelta(days=max(trend_days, 1) - 1))
+    console.print(f"4/4 trends, forecasts and anomalies of every series for {trends_from}..{last}")
+    _run_pipeline("trends_job", trends_from, last, chunk_days=max(trend_days, 1))
     _print_summary(url, first, last, time.perf_counter() - started)
 
 

@@ -20,12 +20,13 @@ from dagster_project.analytics_io.store import replace_day
 from dagster_project.analytics_io.trend_day import TrendDay, trend_day
 from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
 from dagster_project.config import get_settings
-from dagster_project.defs.analytics.assets import CONTENT_FEATURES, GROUP, PERFORMANCE_HISTORY, WindowConfig
+from dagster_project.defs.analytics.assets import CONTENT_FEATURES, PERFORMANCE_HISTORY, WindowConfig
 from dagster_project.defs.partitions import daily_partitions, partition_days
 from dagster_project.defs.resources import PostgresResource
 from dagster_project.warehouse.database import connect
 
 AGE_BENCHMARKS = dg.AssetKey(["intermediate", "int_age_benchmarks_computed"])
+GROUP = "trends"
 TRENDS = dg.AssetKey(["analytics", "trend_analysis_results"])
 ANOMALIES = dg.AssetKey(["analytics", "performance_anomalies"])
 

@@ -6,8 +6,17 @@ from dagster_project.config import get_settings
 
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
-    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics"),
+    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics", "trends"),
     description="Ingest landing days, build the warehouse and run the analyses for the same partition range.",
+)
+
+history_backfill_job = dg.define_asset_job(
+    "history_backfill_job",
+    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics"),
+    description=(
+        "The daily pipeline without the time-series analyses (trends, forecasts, anomalies of every "
+        "series, a few seconds per day): for loading long histories; run trends_job on the days to look at."
+    ),
 )
 
 
@@ -20,4 +29,4 @@ def schedules() -> dg.Definitions:
         hour_of_day=get_settings().DAILY_SCHEDULE_HOUR,
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
-    return dg.Definitions(jobs=[daily_pipeline_job], schedules=[schedule])
+    return dg.Definitions(jobs=[daily_pipeline_job, history_backfill_job], schedules=[schedule])
