@@ -28,6 +28,7 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.memory import current_rss_mib, peak_rss_mib, reset_peak
 from dagster_project.analytics.feature_metric_analysis import analyse_feature_metric_pairs
 from dagster_project.analytics.multiple_testing import benjamini_hochberg
 
@@ -77,29 +78,6 @@ def naive_loop(
             p_values += [pearson.pvalue, spearman.pvalue]
     benjamini_hochberg(p_values)
     return coefficients
-
-
-def peak_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def current_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0); False where not permitted."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 def timed(function: Callable[[], T], repeats: int) -> tuple[float, T]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import resource
 import sys
 import time
 import warnings
@@ -47,6 +46,7 @@ from statsmodels.tsa.stattools import acf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.memory import current_rss_mib, peak_rss_mib, reset_peak
 from dagster_project.analytics.change_points import detect_change_points
 from dagster_project.analytics.forecast import BACKTEST_MIN_DAYS, forecast_batch
 from dagster_project.analytics.forecast_models import MODELS, SEASONAL_CRITICAL, WEEK
@@ -186,29 +186,6 @@ def baseline_forecast(values: NDArray[np.float64]) -> tuple[str, float]:
 
 
 # --- measurement ----------------------------------------------------------------------------------
-
-
-def peak_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def current_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0); False where not permitted."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 def timed(function: Callable[[], T]) -> tuple[float, T]:

@@ -11,7 +11,6 @@ and the detector's module docstring (which lists what was tuned on these files).
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.nab_realtweets import load
 from dagster_project.analytics.streaming_anomalies import (
     DEFAULT_PARAMETERS,
     alert_flags,
@@ -31,7 +31,6 @@ from dagster_project.analytics.window_scoring import (
     combine_file_scores,
     normalized_score,
     score_corpus,
-    window_indices,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nab_realtweets"
@@ -41,17 +40,8 @@ NOT_BEATEN = {"ARTime"}
 
 
 @cache
-def _corpus() -> tuple[tuple[str, ...], np.ndarray, tuple[int, ...], dict[str, np.ndarray]]:
-    windows = json.loads((FIXTURES / "combined_windows.json").read_text())
-    names = tuple(windows)
-    frames = [pd.read_csv(FIXTURES / name.split("/")[1]) for name in names]
-    lengths = tuple(len(f) for f in frames)
-    values = np.full((len(names), max(lengths)), np.nan)
-    bounds = {}
-    for row, (name, frame) in enumerate(zip(names, frames, strict=True)):
-        values[row, : len(frame)] = frame["value"].to_numpy(dtype=float)
-        bounds[name] = window_indices(pd.to_datetime(frame["timestamp"]).to_numpy(), windows[name])
-    return names, values, lengths, bounds
+def _corpus() -> tuple[list[str], np.ndarray, list[int], dict[str, np.ndarray]]:
+    return load(FIXTURES)
 
 
 @cache
