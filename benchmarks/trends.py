@@ -221,7 +221,9 @@ def main() -> None:
     resettable = reset_peak()
     workers = args.workers if args.workers > 1 else None
     analyses_s, analyses = timed(
-        lambda: build_trend_analyses("views", START, matrix, min_points=MIN_POINTS, workers=workers)
+        lambda: build_trend_analyses(
+            "views", START, matrix, min_points=MIN_POINTS, workers=workers, horizon=None
+        )
     )
     analyses_peak = peak_rss_mib()
     rss_results = current_rss_mib()

@@ -239,9 +239,12 @@ def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> N
         "mv_trending_content\n"
         "  BI views filtered by workspace (schema [bold]bi[/]), for roles in perf_reader\n"
         "  analyses (schema [bold]analytics[/]): correlation_analysis_results, feature_importance_results, "
-        "platform_comparison_results, ab_test_performance (experiments: landing/_experiments/*.csv)\n"
+        "platform_comparison_results, ab_test_performance (experiments: landing/_experiments/*.csv); "
+        "trend_analysis_results (trends, seasonality, change points, forecasts) and "
+        "performance_anomalies for the last days\n"
         "  Dagster UI on the same database:  [bold]perf-analytics dev[/]  then http://127.0.0.1:3000 "
-        "(asset groups ingest and warehouse, daily partitions, the runs of this demo)\n"
+        "(asset groups ingest, warehouse, analytics and trends, daily partitions, the runs of this demo; "
+        "trends_job backfills more days of trends)\n"
         f'  SQL:  [bold]psql "{url}"[/]'
     )
 

@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from dagster_project.analytics.anomalies import detect_anomalies
 from dagster_project.analytics.change_points import detect_change_points
+from dagster_project.analytics.forecast import ForecastResult, forecast_batch
 from dagster_project.analytics.seasonality import (
     hourly_seasonality,
     monthly_seasonality,
@@ -52,6 +53,7 @@ MAX_LISTED_ANOMALIES = 3
 # small one. On 90-day series with 2-4 sigma shifts, factor 3 still found 99.7% of them (within
 # 3 days) with 0.03 false changes per 100 series-days (factor 2: 0.2).
 INSIGHT_PENALTY_FACTOR = 3.0
+FORECAST_HORIZON = 7
 CHUNKS_PER_WORKER = 2  # row chunks per process, so one slow chunk does not idle the other workers
 
 
@@ -92,6 +94,7 @@ def _insights(
     changes: ChangePointResult,
     anomalies: AnomalyResult,
     spread: VolatilityResult,
+    forecast: ForecastResult | None = None,
 ) -> tuple[str, ...]:
     if trend.insufficient_data:
         return (f"Not enough data for {metric}: {trend.insufficient_reason}.",)
@@ -125,7 +128,23 @@ def _insights(
         lines.append(f"{len(anomalies.anomalies)} unusual day(s): {days}.")
     if spread.coefficient_of_variation is not None:
         lines.append(f"Day-to-day volatility is {spread.label} (CV {spread.coefficient_of_variation:.2f}).")
+    if forecast is not None and forecast.points:
+        lines.append(_forecast_line(metric, forecast))
     return tuple(lines)
+
+
+def _forecast_line(metric: str, forecast: ForecastResult) -> str:
+    days = len(forecast.points)
+    mean = sum(p.median for p in forecast.points) / days
+    low = min(p.lower_95 for p in forecast.points)
+    high = max(p.upper_95 for p in forecast.points)
+    accuracy = ""
+    if forecast.backtest is not None and forecast.backtest.mase is not None:
+        accuracy = f", backtest MASE {forecast.backtest.mase:.2f}"
+    return (
+        f"Next {days} days: {metric} about {_number(mean)} per day (95% interval per day "
+        f"{_number(low)} to {_number(high)}; {forecast.model}{accuracy})."
+    )
 
 
 def build_trend_analysis(
@@ -135,6 +154,7 @@ def build_trend_analysis(
     min_points: int = MIN_POINTS,
     snapshots: tuple[ArrayLike, ArrayLike] | None = None,
     counts: bool = False,
+    horizon: int | None = FORECAST_HORIZON,
 ) -> TrendAnalysis:
     """TrendAnalysis of one series of daily values starting on ``start_date`` (NaN = missing day).
 
@@ -142,7 +162,7 @@ def build_trend_analysis(
     assessed (see ``seasonality.hourly_seasonality``)."""
     series = np.asarray(values, dtype=float).ravel()
     analysis = build_trend_analyses(
-        metric_name, start_date, series[None, :], min_points=min_points, counts=counts
+        metric_name, start_date, series[None, :], min_points=min_points, counts=counts, horizon=horizon
     )[0]
     if snapshots is None:
         return analysis
@@ -169,6 +189,7 @@ def build_trend_analyses(
     min_points: int = MIN_POINTS,
     workers: int | None = None,
     counts: bool = False,
+    horizon: int | None = FORECAST_HORIZON,
 ) -> list[TrendAnalysis]:
     """``build_trend_analysis`` of every row of ``matrix`` (one daily series per row, all starting on
     ``start_date``), with the same results as one call per row.
@@ -179,15 +200,16 @@ def build_trend_analyses(
     results are pickled back (~0.6 s per 1,000 series), so it pays only on thousands of rows with idle
     cores. ``metric_name`` is one name for all rows or one per row. ``counts``: the values are counts
     per day (views, interactions), so no day's anomaly scale is below Poisson noise (see
-    ``anomalies.anomaly_scores``)."""
+    ``anomalies.anomaly_scores``). ``horizon``: days forecast after the last one (``forecast.forecast_batch``;
+    None: no forecast)."""
     x = as_series_matrix(matrix)
     rows = x.shape[0]
     names = [metric_name] * rows if isinstance(metric_name, str) else list(metric_name)
     if len(names) != rows:
         raise ValueError(f"{len(names)} metric names for {rows} rows")
     if workers is not None and workers > 1 and rows > 1:
-        return _in_processes(names, start_date, x, min_points, workers, counts)
-    return _analyses(names, start_date, x, min_points, counts)
+        return _in_processes(names, start_date, x, min_points, workers, counts, horizon)
+    return _analyses(names, start_date, x, min_points, counts, horizon)
 
 
 def _in_processes(
@@ -197,19 +219,26 @@ def _in_processes(
     min_points: int,
     workers: int,
     counts: bool,
+    horizon: int | None,
 ) -> list[TrendAnalysis]:
     bounds = np.linspace(0, x.shape[0], min(workers * CHUNKS_PER_WORKER, x.shape[0]) + 1).astype(int)
     chunks = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
     context = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [
-            pool.submit(_analyses, names[a:b], start_date, x[a:b], min_points, counts) for a, b in chunks
+            pool.submit(_analyses, names[a:b], start_date, x[a:b], min_points, counts, horizon)
+            for a, b in chunks
         ]
         return [analysis for future in futures for analysis in future.result()]
 
 
 def _analyses(
-    names: list[str], start_date: dt.date, x: NDArray[np.float64], min_points: int, counts: bool = False
+    names: list[str],
+    start_date: dt.date,
+    x: NDArray[np.float64],
+    min_points: int,
+    counts: bool = False,
+    horizon: int | None = None,
 ) -> list[TrendAnalysis]:
     trends = classify_trends(x, min_points=min_points)
     weekday = start_date.weekday()
@@ -232,6 +261,11 @@ def _analyses(
         adjusted, penalty_factor=INSIGHT_PENALTY_FACTOR, min_points=min_points, trend=trending
     )
     spreads = volatility(x, min_points=min_points)
+    forecasts = (
+        forecast_batch(x, horizon=horizon, min_points=min_points).results()
+        if horizon
+        else [None] * x.shape[0]
+    )
     dates = [start_date + dt.timedelta(days=i) for i in range(x.shape[1])]
     return [
         _assemble(
@@ -245,6 +279,7 @@ def _analyses(
             anomalies[row],
             changes[row],
             spreads[row],
+            forecasts[row],
         )
         for row in range(x.shape[0])
     ]
@@ -269,6 +304,7 @@ def _assemble(
     anomalies: AnomalyResult,
     changes: ChangePointResult,
     spread: VolatilityResult,
+    forecast: ForecastResult | None,
 ) -> TrendAnalysis:
     mk = trend.mann_kendall
     scores = {a.index: a.score for a in anomalies.anomalies}
@@ -293,6 +329,17 @@ def _assemble(
     metrics["change_point_count"] = float(len(changes.change_points))
     end = start_date + dt.timedelta(days=max(series.size - 1, 0))
     patterns = tuple(p for p in (season, monthly) if not p.insufficient_data)
+    predictions = tuple(
+        {
+            "date": end + dt.timedelta(days=p.step),
+            "median": p.median,
+            "lower_80": p.lower_80,
+            "upper_80": p.upper_80,
+            "lower_95": p.lower_95,
+            "upper_95": p.upper_95,
+        }
+        for p in (forecast.points if forecast is not None else ())
+    )
     return TrendAnalysis(
         metric_name=metric_name,
         time_period=(start_date, end),
@@ -301,11 +348,14 @@ def _assemble(
         trend_points=points,
         seasonality_patterns=patterns,
         change_points=changes.change_points,
-        predictions=(),
-        key_insights=_insights(metric_name, start_date, trend, patterns, changes, anomalies, spread),
+        predictions=predictions,
+        key_insights=_insights(
+            metric_name, start_date, trend, patterns, changes, anomalies, spread, forecast
+        ),
         statistical_metrics=metrics,
         trend=trend,
         anomalies=anomalies,
         volatility=spread,
         change_point_result=changes,
+        forecast=forecast,
     )

@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # forecast.py builds on this module
+    from dagster_project.analytics.forecast import ForecastResult
 
 TrendDirection = Literal["rising", "falling", "stable", "cyclical", "insufficient_data"]
 TrendStrength = Literal["negligible", "weak", "moderate", "strong", "insufficient data"]
@@ -235,7 +238,8 @@ class TrendPoint:
 @dataclass(frozen=True)
 class TrendAnalysis:
     """The seed's TrendAnalysis of one metric (seed fields first, tuples instead of lists), then the
-    full results it was built from. ``predictions`` stays empty until a forecast is attached.
+    full results it was built from. ``predictions`` lists the ``forecast`` by date (empty when no
+    forecast was asked for or the series is too short for one).
     ``seasonality_patterns`` holds every period that could be assessed: weekly first, then monthly."""
 
     metric_name: str
@@ -252,3 +256,4 @@ class TrendAnalysis:
     anomalies: AnomalyResult
     volatility: VolatilityResult
     change_point_result: ChangePointResult
+    forecast: ForecastResult | None = None

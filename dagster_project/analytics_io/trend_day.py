@@ -21,7 +21,6 @@ import pandas as pd
 from dagster_project.analytics.forecast import (
     ForecastResult,
     age_curve_forecast,
-    forecast_batch,
     forecast_cumulative,
 )
 from dagster_project.analytics.trend_analysis import build_trend_analyses
@@ -114,8 +113,8 @@ def trend_day(
                 values,
                 min_points=min_points,
                 counts=True,
+                horizon=horizon,
             )
-            daily = forecast_batch(values, horizon=horizon, min_points=min_points)
             running = _running_totals(values)
             # Totals lose their first day to differencing: the same series, one delta fewer.
             totals = forecast_cumulative(running, horizon=horizon, min_points=max(min_points - 1, 1))
@@ -132,7 +131,7 @@ def trend_day(
                     start,
                     run_id,
                 )
-                forecast, total, base = daily.result(i), totals.result(i), float(bases[i])
+                forecast, total, base = analysis.forecast, totals.result(i), float(bases[i])
                 if forecast.insufficient_data and block.level == "content" and block.metric == YOUNG_METRIC:
                     young = _young_forecast(in_window, block, key, age_curves, horizon)
                     if young is not None:

@@ -44,7 +44,8 @@ def test_rising_series_with_shift_and_spike() -> None:
         analysis.trend_points[30].anomaly_score is not None and analysis.trend_points[30].anomaly_score > 3.5
     )
     assert any(abs(c.index - 60) <= 3 for c in analysis.change_points)
-    assert analysis.predictions == ()
+    assert len(analysis.predictions) == 7  # the forecast continues from the new, higher level
+    assert analysis.predictions[0]["median"] > np.median(series[60:70])
     assert analysis.key_insights[0].startswith("views is rising")
     assert any("Level shift on" in line for line in analysis.key_insights)
     assert any("unusual day" in line and "2026-04-01" in line for line in analysis.key_insights)
@@ -190,3 +191,26 @@ def test_short_series_has_no_monthly_pattern_and_snapshots_add_the_hour_of_day()
         line.startswith("Hour-of-day pattern") and "highest at 20:00" in line
         for line in analysis.key_insights
     )
+
+
+def test_predictions_continue_after_the_last_day_and_follow_the_level() -> None:
+    """A flat weekly series around 100 per day: the next week is forecast near 100, dated after the
+    last day, with ordered intervals and the backtest's accuracy in the insights."""
+    rng = np.random.default_rng(3)
+    weekly = np.array([1.0, 1.1, 1.0, 1.0, 0.9, 0.8, 0.8])
+    values = rng.poisson(100 * np.tile(weekly, 9)[:60]).astype(float)
+    analysis = build_trend_analysis("views", START, values)
+    assert analysis.forecast is not None and analysis.forecast.backtest is not None
+    dates = [p["date"] for p in analysis.predictions]
+    assert dates == [analysis.time_period[1] + dt.timedelta(days=d) for d in range(1, 8)]
+    for p in analysis.predictions:
+        assert 0 < p["lower_95"] <= p["lower_80"] <= p["median"] <= p["upper_80"] <= p["upper_95"]
+        assert 70 < p["median"] < 130
+    assert analysis.key_insights[-1].startswith("Next 7 days: views about ")
+    assert build_trend_analysis("views", START, values, horizon=None).predictions == ()
+
+
+def test_too_short_series_has_no_prediction() -> None:
+    analysis = build_trend_analysis("views", START, [5.0, 6.0, 7.0])
+    assert analysis.predictions == () and analysis.forecast is not None
+    assert analysis.forecast.insufficient_data
