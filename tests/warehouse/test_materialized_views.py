@@ -244,6 +244,10 @@ def test_materialized_views_hold_the_expected_figures(built):
     assert (hot["benchmark_category"], hot["benchmark_sample_size"]) == ("music", 7)
     assert hot["benchmark_views_p50"] == 8700
     assert hot["views_vs_age_benchmark"] == pytest.approx(5600 / 8700)
+    # Three days younger (age 26) the same group's median was 7800 (2600 x 2, 5200, 7800, ...):
+    # the median item gained 300 views a day over those ages; yt-hot gains 1000.
+    assert hot["benchmark_velocity"] == pytest.approx((8700 - 7800) / 3)
+    assert hot["velocity_vs_age_benchmark"] == pytest.approx(1000 / 300)
     assert hot["trend_rank"] == 1
     # yt-gap (gaming, alone in its category): 'all' categories; the day after the gap carries
     # 2 days of views, spread over them: still 200 a day, no slope.
@@ -253,6 +257,7 @@ def test_materialized_views_hold_the_expected_figures(built):
     assert gap["views_vs_age_benchmark"] == pytest.approx(5800 / 7250)
     # A single TikTok item: no benchmark group is large enough.
     assert tiktok["benchmark_category"] is None and tiktok["views_vs_age_benchmark"] is None
+    assert tiktok["benchmark_velocity"] is None and tiktok["velocity_vs_age_benchmark"] is None
     assert ranks == [("acme", list(range(1, 10))), ("beta", [1, 2])]
 
     assert overview["content_items"] == 9

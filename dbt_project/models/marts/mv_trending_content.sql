@@ -113,7 +113,11 @@ benchmarked as (
         -- enough observations, else all categories of the platform when they have, else none.
         {{ pick_age_benchmark("{b}.category") }} as benchmark_category,
         {{ pick_age_benchmark("{b}.sample_size") }} as benchmark_sample_size,
-        {{ pick_age_benchmark("{b}.views_p50") }} as benchmark_views_p50
+        {{ pick_age_benchmark("{b}.views_p50") }} as benchmark_views_p50,
+        -- The same group's median views gained per day over the velocity window's ages.
+        {{ pick_age_benchmark(
+            "({b}.views_p50 - {b}_earlier.views_p50) / " ~ velocity_window ~ ".0"
+        ) }} as benchmark_velocity
     from velocities
     inner join latest
         on
@@ -123,6 +127,14 @@ benchmarked as (
             and latest.recency = 1
     {{ join_age_benchmarks(
         'benchmarks', 'latest', 'latest.category', 'latest.age_days', 'velocities.as_of_date'
+    ) }}
+    {{ join_age_benchmarks(
+        'benchmarks',
+        'latest',
+        'latest.category',
+        'latest.age_days - ' ~ velocity_window,
+        'velocities.as_of_date',
+        suffix='_earlier',
     ) }}
 ),
 
@@ -144,7 +156,9 @@ final as (
         benchmark_category,
         benchmark_sample_size,
         benchmark_views_p50,
+        benchmark_velocity,
         velocity / nullif(baseline, 0) as velocity_vs_baseline,
+        velocity / nullif(benchmark_velocity, 0) as velocity_vs_age_benchmark,
         lifetime_views / nullif(benchmark_views_p50, 0) as views_vs_age_benchmark,
         -- Items without a baseline (new, or none before the last days) rank after the others.
         row_number() over (
