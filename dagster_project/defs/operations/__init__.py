@@ -1,0 +1,1 @@
+"""Operations on the warehouse itself: data retention."""
