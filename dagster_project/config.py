@@ -40,6 +40,10 @@ class AnalyticsSettings(BaseSettings):
     DATA_DIR: Path = PROJECT_ROOT / ".data"
     LANDING_DIR: Path = PROJECT_ROOT / "landing"
     DB_POOL_SIZE: int = 5
+    # Steps retry transient database errors (connection lost, server restarting, deadlock,
+    # serialization failure) this many times, waiting base * 2^attempt seconds in between.
+    DB_RETRY_ATTEMPTS: int = Field(default=3, ge=0)
+    DB_RETRY_BASE_SECONDS: float = Field(default=5.0, ge=0)
     REDIS_URL: SecretStr | None = None
 
     # Ingestion

@@ -42,6 +42,7 @@ from dagster_project.analytics_io.store import replace_day
 from dagster_project.config import get_settings
 from dagster_project.defs.partitions import daily_partitions, partition_days
 from dagster_project.defs.resources import LandingZoneResource, PostgresResource
+from dagster_project.defs.retries import retry_transient_database_errors
 from dagster_project.warehouse.database import connect
 
 GROUP = "analytics"
@@ -152,26 +153,27 @@ def correlation_analysis_results(
     """Feature vs performance at equal ages (log1p views and engagement rate at day 7 and 30):
     Pearson and Spearman, point-biserial, Welch ANOVA and Kruskal-Wallis with effect sizes,
     Benjamini-Hochberg per workspace and scope (overall, within creator, each platform)."""
-    limits = thresholds()
+    with retry_transient_database_errors(context):
+        limits = thresholds()
 
-    def analyse(frame: pd.DataFrame, window: AnalysisWindow) -> list[Row]:
-        return correlation_day(
-            frame,
-            window,
-            limits,
-            min_items_per_creator=config.creator_minimum,
-            run_id=context.run.run_id,
+        def analyse(frame: pd.DataFrame, window: AnalysisWindow) -> list[Row]:
+            return correlation_day(
+                frame,
+                window,
+                limits,
+                min_items_per_creator=config.creator_minimum,
+                run_id=context.run.run_id,
+            )
+
+        written = _feature_days(
+            context,
+            warehouse.url(),
+            config.days,
+            "correlation_analysis_results",
+            CORRELATION_COLUMNS,
+            analyse,
         )
-
-    written = _feature_days(
-        context,
-        warehouse.url(),
-        config.days,
-        "correlation_analysis_results",
-        CORRELATION_COLUMNS,
-        analyse,
-    )
-    return dg.MaterializeResult(metadata=_metadata(written, summary.top_correlations))
+        return dg.MaterializeResult(metadata=_metadata(written, summary.top_correlations))
 
 
 @dg.asset(key=IMPORTANCE, deps=[CONTENT_FEATURES], **_ANALYTICS_ASSET)
@@ -180,27 +182,28 @@ def feature_importance_results(
 ) -> dg.MaterializeResult:
     """Standardised OLS coefficients of the numeric and binary features with bootstrap intervals
     for each coefficient and its rank: overall (within platform), within creator, per platform."""
-    limits = thresholds()
+    with retry_transient_database_errors(context):
+        limits = thresholds()
 
-    def analyse(frame: pd.DataFrame, window: AnalysisWindow) -> list[Row]:
-        return importance_day(
-            frame,
-            window,
-            limits,
-            min_items_per_creator=config.creator_minimum,
-            bootstrap_resamples=config.bootstrap_resamples,
-            run_id=context.run.run_id,
+        def analyse(frame: pd.DataFrame, window: AnalysisWindow) -> list[Row]:
+            return importance_day(
+                frame,
+                window,
+                limits,
+                min_items_per_creator=config.creator_minimum,
+                bootstrap_resamples=config.bootstrap_resamples,
+                run_id=context.run.run_id,
+            )
+
+        written = _feature_days(
+            context,
+            warehouse.url(),
+            config.days,
+            "feature_importance_results",
+            IMPORTANCE_COLUMNS,
+            analyse,
         )
-
-    written = _feature_days(
-        context,
-        warehouse.url(),
-        config.days,
-        "feature_importance_results",
-        IMPORTANCE_COLUMNS,
-        analyse,
-    )
-    return dg.MaterializeResult(metadata=_metadata(written, summary.top_importances, "excludes_zero"))
+        return dg.MaterializeResult(metadata=_metadata(written, summary.top_importances, "excludes_zero"))
 
 
 @dg.asset(key=PLATFORMS, deps=[CONTENT_FEATURES], **_ANALYTICS_ASSET)
@@ -209,15 +212,16 @@ def platform_comparison_results(
 ) -> dg.MaterializeResult:
     """Metrics across platforms (Kruskal-Wallis, Holm-corrected pairwise Mann-Whitney with
     rank-biserial) and feature effects that differ between platforms (Cochran's Q)."""
-    limits = thresholds()
+    with retry_transient_database_errors(context):
+        limits = thresholds()
 
-    def analyse(frame: pd.DataFrame, window: AnalysisWindow) -> list[Row]:
-        return platform_day(frame, window, limits, run_id=context.run.run_id)
+        def analyse(frame: pd.DataFrame, window: AnalysisWindow) -> list[Row]:
+            return platform_day(frame, window, limits, run_id=context.run.run_id)
 
-    written = _feature_days(
-        context, warehouse.url(), config.days, "platform_comparison_results", PLATFORM_COLUMNS, analyse
-    )
-    return dg.MaterializeResult(metadata=_metadata(written, summary.top_platform_findings))
+        written = _feature_days(
+            context, warehouse.url(), config.days, "platform_comparison_results", PLATFORM_COLUMNS, analyse
+        )
+        return dg.MaterializeResult(metadata=_metadata(written, summary.top_platform_findings))
 
 
 @dg.asset(key=EXPERIMENTS, group_name=GROUP, kinds={"postgres", "csv"})
@@ -247,37 +251,39 @@ def ab_test_performance(
     variant: Welch t (mean metrics) or delta-method rate test, Mann-Whitney, bootstrap lift
     interval, probability best, sample-ratio and weekday checks, power; no verdict before the
     fixed horizon."""
-    limits = thresholds()
-    days = partition_days(context)
-    written = []
-    for number, day in enumerate(days, start=1):
-        with connect(warehouse.url()) as conn:
-            rows, _ = ab_day(conn, day, limits, window_days=config.days, run_id=context.run.run_id)
-            deleted, inserted = replace_day(conn, "ab_test_performance", day, AB_COLUMNS, rows)
-        context.log.info(
-            f"[{number}/{len(days)}] {day}: {len({(r['workspace_id'], r['experiment_id']) for r in rows})} "
-            f"experiments, {inserted} rows written ({deleted} replaced)"
+    with retry_transient_database_errors(context):
+        limits = thresholds()
+        days = partition_days(context)
+        written = []
+        for number, day in enumerate(days, start=1):
+            with connect(warehouse.url()) as conn:
+                rows, _ = ab_day(conn, day, limits, window_days=config.days, run_id=context.run.run_id)
+                deleted, inserted = replace_day(conn, "ab_test_performance", day, AB_COLUMNS, rows)
+            experiments = len({(r["workspace_id"], r["experiment_id"]) for r in rows})
+            context.log.info(
+                f"[{number}/{len(days)}] {day}: {experiments} experiments, "
+                f"{inserted} rows written ({deleted} replaced)"
+            )
+            written.append((day, rows))
+        all_rows = [row for _, rows in written for row in rows]
+        last_day, last_rows = written[-1]
+        return dg.MaterializeResult(
+            metadata={
+                "days": len(written),
+                "rows": len(all_rows),
+                "experiments": len({(r["workspace_id"], r["experiment_id"]) for r in last_rows}),
+                "tests": sum(r["primary_p_value"] is not None for r in all_rows),
+                "significant": sum(bool(r["is_significant"]) for r in all_rows),
+                "verdicts": dg.MetadataValue.json(summary.verdict_counts(last_rows)),
+                "insufficient_data": len(
+                    {
+                        (d, r["workspace_id"], r["experiment_id"])
+                        for d, rows in written
+                        for r in rows
+                        if r["verdict"] == "insufficient_data"
+                    }
+                ),
+                "verdicts_day": last_day.isoformat(),
+                "top_findings": dg.MetadataValue.md(summary.experiment_table(last_rows)),
+            }
         )
-        written.append((day, rows))
-    all_rows = [row for _, rows in written for row in rows]
-    last_day, last_rows = written[-1]
-    return dg.MaterializeResult(
-        metadata={
-            "days": len(written),
-            "rows": len(all_rows),
-            "experiments": len({(r["workspace_id"], r["experiment_id"]) for r in last_rows}),
-            "tests": sum(r["primary_p_value"] is not None for r in all_rows),
-            "significant": sum(bool(r["is_significant"]) for r in all_rows),
-            "verdicts": dg.MetadataValue.json(summary.verdict_counts(last_rows)),
-            "insufficient_data": len(
-                {
-                    (d, r["workspace_id"], r["experiment_id"])
-                    for d, rows in written
-                    for r in rows
-                    if r["verdict"] == "insufficient_data"
-                }
-            ),
-            "verdicts_day": last_day.isoformat(),
-            "top_findings": dg.MetadataValue.md(summary.experiment_table(last_rows)),
-        }
-    )

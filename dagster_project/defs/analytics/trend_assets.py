@@ -23,6 +23,7 @@ from dagster_project.config import get_settings
 from dagster_project.defs.analytics.assets import CONTENT_FEATURES, PERFORMANCE_HISTORY, WindowConfig
 from dagster_project.defs.partitions import daily_partitions, partition_days
 from dagster_project.defs.resources import PostgresResource
+from dagster_project.defs.retries import retry_transient_database_errors
 from dagster_project.warehouse.database import connect
 
 AGE_BENCHMARKS = dg.AssetKey(["intermediate", "int_age_benchmarks_computed"])
@@ -111,32 +112,33 @@ def trend_analysis_results(context: AssetExecutionContext, config: TrendConfig, 
     """Trend (Mann-Kendall/Sen), weekly and monthly seasonality, PELT change points, volatility,
     robust anomalies and a backtested forecast of each content item's, account's and platform's
     daily views and interactions over the trailing window ending on each partition day."""
-    days = partition_days(context)
-    settings = get_settings()
-    first_start = days[0] - dt.timedelta(days=config.days - 1)
-    with connect(warehouse.url()) as conn:
-        history = read_history(conn, first_start, days[-1])
-        curves = read_age_curves(conn, days[0], days[-1])
-    context.log.info(f"Read {len(history)} item-days from {first_start} to {days[-1]}")
-    written: list[TrendDay] = []
-    for number, day in enumerate(days, start=1):
-        result = trend_day(
-            history,
-            day,
-            config.days,
-            settings.MIN_DATA_POINTS_FOR_ANALYSIS,
-            run_id=context.run.run_id,
-            horizon=config.horizon_days,
-            age_curves=curves.get(day),
-        )
+    with retry_transient_database_errors(context):
+        days = partition_days(context)
+        settings = get_settings()
+        first_start = days[0] - dt.timedelta(days=config.days - 1)
         with connect(warehouse.url()) as conn:
-            replace_day(conn, "trend_analysis_results", day, TREND_COLUMNS, result.trend_rows)
-            replace_day(conn, "performance_anomalies", day, ANOMALY_COLUMNS, result.anomaly_rows)
-        context.log.info(
-            f"[{number}/{len(days)}] {day}: {result.series} series analysed, "
-            f"{len(result.anomaly_rows)} anomalies in the window"
-        )
-        written.append(result)
-    trends, anomalies = _summary(written)
-    yield dg.MaterializeResult(asset_key=TRENDS, metadata=trends)
-    yield dg.MaterializeResult(asset_key=ANOMALIES, metadata=anomalies)
+            history = read_history(conn, first_start, days[-1])
+            curves = read_age_curves(conn, days[0], days[-1])
+        context.log.info(f"Read {len(history)} item-days from {first_start} to {days[-1]}")
+        written: list[TrendDay] = []
+        for number, day in enumerate(days, start=1):
+            result = trend_day(
+                history,
+                day,
+                config.days,
+                settings.MIN_DATA_POINTS_FOR_ANALYSIS,
+                run_id=context.run.run_id,
+                horizon=config.horizon_days,
+                age_curves=curves.get(day),
+            )
+            with connect(warehouse.url()) as conn:
+                replace_day(conn, "trend_analysis_results", day, TREND_COLUMNS, result.trend_rows)
+                replace_day(conn, "performance_anomalies", day, ANOMALY_COLUMNS, result.anomaly_rows)
+            context.log.info(
+                f"[{number}/{len(days)}] {day}: {result.series} series analysed, "
+                f"{len(result.anomaly_rows)} anomalies in the window"
+            )
+            written.append(result)
+        trends, anomalies = _summary(written)
+        yield dg.MaterializeResult(asset_key=TRENDS, metadata=trends)
+        yield dg.MaterializeResult(asset_key=ANOMALIES, metadata=anomalies)

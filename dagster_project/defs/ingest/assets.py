@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext
 
 from dagster_project.defs.partitions import daily_partitions, partition_days
 from dagster_project.defs.resources import LandingZoneResource, PostgresResource
+from dagster_project.defs.retries import retry_transient_database_errors
 from dagster_project.ingest.loader import IngestReport, load_landing_day
 from dagster_project.warehouse.database import connect
 
@@ -46,30 +47,33 @@ def raw_engagement_snapshots(
     context: AssetExecutionContext, warehouse: PostgresResource, landing_zone: LandingZoneResource
 ):
     """Validate a landing day's files and COPY them into the raw schema, replacing that day."""
-    url = warehouse.url()
-    days = partition_days(context)
-    reports: list[IngestReport] = []
-    for number, day in enumerate(days, start=1):
-        report = load_landing_day(url, day, landing_dir=landing_zone.directory(), run_id=context.run.run_id)
-        reports.append(report)
-        context.log.info(
-            f"[{number}/{len(days)}] {day}: {report.received} received, {report.accepted} accepted, "
-            f"{report.rejected} rejected ({report.files} files, {report.seconds:.1f}s)"
+    with retry_transient_database_errors(context):
+        url = warehouse.url()
+        days = partition_days(context)
+        reports: list[IngestReport] = []
+        for number, day in enumerate(days, start=1):
+            report = load_landing_day(
+                url, day, landing_dir=landing_zone.directory(), run_id=context.run.run_id
+            )
+            reports.append(report)
+            context.log.info(
+                f"[{number}/{len(days)}] {day}: {report.received} received, {report.accepted} accepted, "
+                f"{report.rejected} rejected ({report.files} files, {report.seconds:.1f}s)"
+            )
+        summary = _summarise(reports)
+        yield dg.MaterializeResult(asset_key=SNAPSHOTS, metadata=summary)
+        yield dg.MaterializeResult(
+            asset_key=CONTENT,
+            metadata={"content_upserted": sum(r.content_upserted for r in reports)},
         )
-    summary = _summarise(reports)
-    yield dg.MaterializeResult(asset_key=SNAPSHOTS, metadata=summary)
-    yield dg.MaterializeResult(
-        asset_key=CONTENT,
-        metadata={"content_upserted": sum(r.content_upserted for r in reports)},
-    )
-    yield dg.MaterializeResult(
-        asset_key=REJECTED,
-        metadata={
-            "rejected": summary["rejected"],
-            "rejects_by_reason": summary["rejects_by_reason"],
-        },
-    )
-    yield from _checks(url, days)
+        yield dg.MaterializeResult(
+            asset_key=REJECTED,
+            metadata={
+                "rejected": summary["rejected"],
+                "rejects_by_reason": summary["rejects_by_reason"],
+            },
+        )
+        yield from _checks(url, days)
 
 
 def _summarise(reports: list[IngestReport]) -> dict[str, object]:
