@@ -72,10 +72,10 @@ class AnalyticsSettings(BaseSettings):
     )
 
     # Retention (days)
-    ENGAGEMENT_DATA_RETENTION_DAYS: int = 365
-    HISTORY_RETENTION_DAYS: int = 730
-    RESULTS_RETENTION_DAYS: int = 180
-    REJECTED_RETENTION_DAYS: int = 90
+    ENGAGEMENT_DATA_RETENTION_DAYS: int = Field(default=365, ge=1)
+    HISTORY_RETENTION_DAYS: int = Field(default=730, ge=1)
+    RESULTS_RETENTION_DAYS: int = Field(default=180, ge=1)
+    REJECTED_RETENTION_DAYS: int = Field(default=90, ge=1)
 
     # Orchestration
     DAILY_SCHEDULE_HOUR: int = Field(default=2, ge=0, le=23)
