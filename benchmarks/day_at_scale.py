@@ -42,6 +42,7 @@ from pathlib import Path
 
 import psutil
 import psycopg
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -49,7 +50,12 @@ from benchmarks.ingest import DAY, write_landing_day
 from benchmarks.memory import current_rss_mib, peak_rss_mib, reset_peak
 from dagster_project.config import AnalyticsSettings
 from dagster_project.warehouse import migrate
-from dagster_project.warehouse.database import ensure_database, resolve_database_url, with_database
+from dagster_project.warehouse.database import (
+    database_name,
+    ensure_database,
+    resolve_database_url,
+    with_database,
+)
 from dagster_project.warehouse.dbt import run_dbt, window_vars
 
 LIMIT_MIB = 1024.0
@@ -247,14 +253,16 @@ def main() -> None:
     url = with_database(server, f"perf_bench_day_{int(time.time())}")
     ensure_database(url)
     where = "embedded server" if "host=/" in server else "DATABASE_URL"
-    print(f"server: {where}; scratch database {url.rsplit('/', 1)[1]}")
+    print(f"server: {where}; scratch database {database_name(url)}")
     print(f"this process after imports: {current_rss_mib():,.0f} MiB RSS")
     try:
         migrate.upgrade(url)
         stages = run(url, args.rows, args.files)
     finally:
         with psycopg.connect(with_database(server, "postgres"), autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{url.rsplit("/", 1)[1].split("?")[0]}" with (force)')
+            admin.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database_name(url)))
+            )
 
     print("\nMiB: this process's RSS when the stage starts and its peak during it; the largest child's peak")
     header = ("rows", 11), ("seconds", 9), ("self start", 10), ("self peak", 10), ("child peak", 10)

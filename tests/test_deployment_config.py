@@ -86,6 +86,20 @@ def test_instance_config_reads_every_connection_setting_from_the_environment():
     assert run_config["execution"]["config"]["multiprocess"]["max_concurrent"] >= 2
 
 
+def test_workspace_config_is_valid_and_names_the_code_server_from_the_environment(monkeypatch):
+    from dagster._core.workspace.config_schema import ensure_workspace_config
+
+    monkeypatch.setenv("PERF_CODE_SERVER_HOST", "worker-1")
+    monkeypatch.setenv("PERF_CODE_SERVER_PORT", "4000")
+    config = ensure_workspace_config(load_yaml("workspace.yaml"), str(DEPLOY_DIR / "workspace.yaml"))
+    [location] = config["load_from"]
+    assert location["grpc_server"] == {
+        "host": "worker-1",
+        "port": 4000,
+        "location_name": "content_performance_warehouse",
+    }
+
+
 def test_instance_from_the_deploy_config_uses_postgres_and_one_slot_per_pool(instance, dagster_storage_url):
     assert isinstance(instance.run_storage, PostgresRunStorage)
     assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
