@@ -20,10 +20,11 @@ import psycopg
 import pytest
 import yaml
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+from psycopg import sql
 
 from dagster_project.config import PROJECT_ROOT
-from dagster_project.warehouse.database import connect, connection_params
-from tests.conftest import create_scratch_database, drop_database
+from dagster_project.warehouse.database import connect, connection_params, database_name, with_database
+from tests.conftest import create_scratch_database
 from tests.ingest.landing_helpers import snapshot, write_csv
 
 DEPLOY_DIR = PROJECT_ROOT / "deploy" / "multiprocess"
@@ -58,7 +59,11 @@ def dagster_storage_url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Ite
     for name, value in zip(PG_ENV, values, strict=True):
         monkeypatch.setenv(name, value)
     yield url
-    drop_database(url)
+    # By name, not by the URL's last path segment: an embedded server's URL ends in ?host=/socket/dir.
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database_name(url)))
+        )
 
 
 @pytest.fixture
