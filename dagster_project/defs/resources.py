@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -36,7 +37,11 @@ class LandingZoneResource(dg.ConfigurableResource):
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
-            "warehouse": PostgresResource(database_url=dg.EnvVar("DATABASE_URL").get_value()),
+            # An EnvVar, not its value: Dagster stores resource config in the job snapshot (run
+            # storage, the UI's launchpad), which must not hold the URL's password.
+            "warehouse": PostgresResource(
+                database_url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else None
+            ),
             "landing_zone": LandingZoneResource(path=dg.EnvVar("LANDING_DIR").get_value()),
             "dbt": DbtCliResource(
                 project_dir=str(DBT_PROJECT_DIR),
