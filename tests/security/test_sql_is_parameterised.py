@@ -45,10 +45,6 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "database name the benchmark made itself from a constant prefix, an int and the clock",
     ),
-    ("benchmarks/day_at_scale.py", "main"): (
-        1,
-        "database name the benchmark made itself from a constant prefix and the clock",
-    ),
     ("benchmarks/ingest.py", "main"): (
         1,
         "database name the benchmark made itself from a constant prefix and the clock",
@@ -260,7 +256,10 @@ def test_sql_is_parameterised_outside_the_reviewed_places():
     assert not unexpected, (
         "string-built SQL (bind values, compose identifiers with psycopg.sql):\n" + "\n".join(unexpected)
     )
-    assert not changed, f"allowed places whose hits changed (found, reviewed): {changed}"
+    assert not changed, (
+        f"allowed places whose hits changed (found, reviewed): {changed}; review a new hit, and lower or "
+        "remove the entry of a place that was fixed"
+    )
 
 
 def test_every_allowed_place_has_a_reason():
