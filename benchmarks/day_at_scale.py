@@ -165,9 +165,9 @@ def dbt_build(url: str, select: list[str], start: dt.date, end: dt.date, setting
     return len(done)
 
 
-def count(url: str, sql: str) -> int:
+def count(url: str, query: str) -> int:
     with psycopg.connect(url) as conn:
-        return int(conn.execute(sql).fetchone()[0])
+        return int(conn.execute(query).fetchone()[0])
 
 
 def run(url: str, rows: int, files: int) -> list[Stage]:
