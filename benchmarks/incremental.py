@@ -29,7 +29,12 @@ from dagster_project.config import AnalyticsSettings
 from dagster_project.ingest.loader import load_landing_day
 from dagster_project.synthetic import SyntheticSpec, generate
 from dagster_project.warehouse import migrate
-from dagster_project.warehouse.database import ensure_database, resolve_database_url, with_database
+from dagster_project.warehouse.database import (
+    database_name,
+    ensure_database,
+    resolve_database_url,
+    with_database,
+)
 from dagster_project.warehouse.dbt import InProcessDbt, window_vars
 
 END = dt.date(2026, 6, 30)
@@ -116,9 +121,12 @@ def dashboard_reads(url: str) -> None:
 
 
 def drop(server: str, url: str) -> None:
-    name = url.rsplit("/", 1)[1].split("?")[0]
     with psycopg.connect(with_database(server, "postgres"), autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{name}" with (force)')
+        admin.execute(
+            psycopg.sql.SQL("drop database if exists {} with (force)").format(
+                psycopg.sql.Identifier(database_name(url))
+            )
+        )
 
 
 def main() -> None:

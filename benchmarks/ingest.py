@@ -31,7 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dagster_project.config import AnalyticsSettings
 from dagster_project.ingest.schema import SNAPSHOT_COLUMNS
 from dagster_project.warehouse import migrate
-from dagster_project.warehouse.database import ensure_database, resolve_database_url, with_database
+from dagster_project.warehouse.database import (
+    database_name,
+    ensure_database,
+    resolve_database_url,
+    with_database,
+)
 
 DAY = dt.date(2026, 6, 15)
 PLATFORMS = ("youtube", "tiktok", "instagram", "linkedin", "twitter")
@@ -174,7 +179,11 @@ def main() -> None:
             result = json.loads(child.stdout.strip().splitlines()[-1])
     finally:
         with psycopg.connect(with_database(server, "postgres"), autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{url.rsplit("/", 1)[1].split("?")[0]}" with (force)')
+            admin.execute(
+                psycopg.sql.SQL("drop database if exists {} with (force)").format(
+                    psycopg.sql.Identifier(database_name(url))
+                )
+            )
 
     copy_rate = rows / copy_seconds
     ingest_rate = result["received"] / result["seconds"]

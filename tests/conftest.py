@@ -20,6 +20,7 @@ from dagster_project.config import PROJECT_ROOT, AnalyticsSettings
 from dagster_project.warehouse import migrate
 from dagster_project.warehouse.database import (
     connect,
+    database_name,
     ensure_database,
     resolve_database_url,
     with_database,
@@ -50,7 +51,7 @@ def create_scratch_database(server_url: str, prefix: str) -> str:
 
 
 def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    name = database_name(url)  # not the URL's last "/" part: a socket URL ends in ?host=/.../pg
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as admin:
         admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 

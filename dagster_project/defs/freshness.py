@@ -16,6 +16,10 @@ from dagster_project.defs.analytics.trend_assets import TRENDS
 from dagster_project.defs.ingest.assets import SNAPSHOTS
 
 HISTORY = dg.AssetKey(["marts", "content_performance_history"])
+FRESH_ASSETS = (SNAPSHOTS, HISTORY, CORRELATIONS, TRENDS)
+FRESHNESS_CHECK = "freshness_check"
+# The jobs leave these out: the sensor evaluates them against the clock, not the run's partitions.
+FRESHNESS_CHECKS = dg.AssetSelection.checks(*(dg.AssetCheckKey(key, FRESHNESS_CHECK) for key in FRESH_ASSETS))
 HOURS_AFTER_SCHEDULE = 4  # the daily run takes minutes; four hours leaves room for retries and backfills
 
 
@@ -23,7 +27,7 @@ HOURS_AFTER_SCHEDULE = 4  # the daily run takes minutes; four hours leaves room 
 def freshness() -> dg.Definitions:
     deadline_hour = (get_settings().DAILY_SCHEDULE_HOUR + HOURS_AFTER_SCHEDULE) % 24
     checks = dg.build_time_partition_freshness_checks(
-        assets=[SNAPSHOTS, HISTORY, CORRELATIONS, TRENDS],
+        assets=list(FRESH_ASSETS),
         deadline_cron=f"0 {deadline_hour} * * *",
         timezone="UTC",
     )

@@ -41,14 +41,6 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "view names are the keys of the module constant DASHBOARD_READS",
     ),
-    ("benchmarks/incremental.py", "drop"): (
-        1,
-        "database name the benchmark made itself from a constant prefix, an int and the clock",
-    ),
-    ("benchmarks/ingest.py", "main"): (
-        1,
-        "database name the benchmark made itself from a constant prefix and the clock",
-    ),
 }
 
 

@@ -2,9 +2,11 @@
 
 import dagster as dg
 
+from dagster_project.defs.freshness import FRESHNESS_CHECKS
+
 analytics_job = dg.define_asset_job(
     "analytics_job",
-    selection=dg.AssetSelection.groups("analytics", "trends"),
+    selection=dg.AssetSelection.groups("analytics", "trends") - FRESHNESS_CHECKS,
     description=(
         "Load the declared experiments, then analyse each day of the partition range in order: "
         "correlations, feature importance, platform comparisons, A/B tests, trends and anomalies."
@@ -13,7 +15,7 @@ analytics_job = dg.define_asset_job(
 
 trends_job = dg.define_asset_job(
     "trends_job",
-    selection=dg.AssetSelection.groups("trends"),
+    selection=dg.AssetSelection.groups("trends") - FRESHNESS_CHECKS,
     description=(
         "Trend analyses, forecasts and anomalies of every series for each day of the partition range "
         "(e.g. the recent days after a history_backfill_job)."

@@ -3,16 +3,17 @@
 import dagster as dg
 
 from dagster_project.config import get_settings
+from dagster_project.defs.freshness import FRESHNESS_CHECKS
 
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
-    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics", "trends"),
+    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics", "trends") - FRESHNESS_CHECKS,
     description="Ingest landing days, build the warehouse and run the analyses for the same partition range.",
 )
 
 history_backfill_job = dg.define_asset_job(
     "history_backfill_job",
-    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics"),
+    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics") - FRESHNESS_CHECKS,
     description=(
         "The daily pipeline without the time-series analyses (trends, forecasts, anomalies of every "
         "series, a few seconds per day): for loading long histories; run trends_job on the days to look at."
