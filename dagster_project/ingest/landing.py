@@ -136,6 +136,7 @@ def _arrow_batches(file: LandingFile, columns: list[str]) -> list[pa.RecordBatch
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(columns, pa.string()),
+                null_values=[""],  # not Arrow's defaults ("NA", "nan", "null" ...): those are data
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
             ),

@@ -6,15 +6,19 @@ one ``reason`` and ``field`` each (the first rule a record breaks) plus the orig
 payload, ready for ``raw.rejected_snapshots``.  Rules, in order:
 
 1. unparseable record (malformed JSON line / CSV row, wrong encoding) - from the reader
-2. ``content_id`` missing
-3. ``platform`` missing or unknown
-4. a counter or ``engagement_rate`` not a number, negative, or out of range
-5. ``captured_at`` missing, unparseable or without a time-zone offset
-6. ``published_at`` present but unparseable
-7. ``captured_at`` far in the future (after the landing day's end + tolerance, or now)
-8. ``captured_at`` older than the late-arrival window of the landing day
-9. ``captured_at`` before ``published_at``
-10. duplicate (workspace, platform, content_id, captured_at) earlier in the same landing day
+2. a field containing a NUL character (Postgres text cannot store it)
+3. ``content_id`` missing, or ``content_id`` / ``workspace_id`` too long for the key index
+4. ``platform`` missing or unknown
+5. a counter or ``engagement_rate`` not a number, negative, or out of range
+   (``duration_seconds`` at most 2**31 - 1, the range of ``raw.content``)
+6. ``captured_at`` missing, unparseable or without a time-zone offset
+7. ``published_at`` present but unparseable, or before year 1
+8. ``captured_at`` far in the future (after the landing day's end + tolerance, or now)
+9. ``captured_at`` older than the late-arrival window of the landing day
+10. ``captured_at`` before ``published_at``
+11. duplicate (workspace, platform, content_id, captured_at) earlier in the same landing day
+
+NUL characters in quarantined text (payload, ids) are stored escaped as ``\\x00``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ _INTEGER = r"\s*\d{1,18}\s*"
 _NEGATIVE = r"\s*-\s*\d+(\.\d*)?\s*"
 _DECIMAL = r"\s*\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*"
 _HAS_OFFSET = r"\d\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)\s*$"
+#: Longest ``content_id`` / ``workspace_id``: keeps the primary-key index entry within its limit.
+MAX_ID_CHARS = 256
+INT32_MAX = 2**31 - 1
+EARLIEST = pd.Timestamp("0001-01-01", tz="UTC")
 
 SNAPSHOT_KEY = ["workspace_id", "platform", "content_id", "captured_at"]
 REJECT_COLUMNS = [
@@ -177,6 +185,18 @@ def _blank(values: pd.Series) -> np.ndarray:
     return np.asarray(empty.fill_null(True))
 
 
+def _has_nul(values: pd.Series) -> np.ndarray:
+    return np.asarray(pc.match_substring(_arrow(values), "\x00").fill_null(False))
+
+
+def _too_long(values: pd.Series) -> np.ndarray:
+    return np.asarray(pc.greater(pc.utf8_length(_arrow(values)), MAX_ID_CHARS).fill_null(False))
+
+
+def _escape_nul(values: pd.Series) -> pd.Series:
+    return values.where(values.isna(), values.astype("object").astype(str).str.replace("\x00", "\\x00"))
+
+
 def _all_null(values: pd.Series) -> bool:
     return bool(values.isna().all())
 
@@ -206,9 +226,11 @@ def _parse_counter(values: pd.Series, name: str, rules: _Rejections, required: b
         rules.add(_blank(values), name, f"{name}: missing")
     if _all_null(values):
         return pd.Series(pd.NA, index=values.index, dtype="Int64")
-    try:  # fast path: every present value is a plain non-negative integer
+    try:  # fast path: every present value is a plain integer of 1-18 digits (Arrow also reads 0x10)
         numbers = _as_int64(values)
-        if not (numbers < 0).any():
+        text = pc.utf8_trim_whitespace(_arrow(values))
+        plain = not pc.any(pc.match_substring(text, "x", ignore_case=True)).as_py()
+        if plain and (pc.max(pc.utf8_length(text)).as_py() or 0) <= 18 and not (numbers < 0).any():
             return numbers
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
@@ -260,10 +282,16 @@ def validate_chunk(
         rules.add(frame["_parse_reason"].notna(), "", frame["_parse_reason"])
         rules.field[frame["_parse_reason"].notna()] = frame["_parse_field"]
 
+    for name in SNAPSHOT_COLUMNS:
+        if not _all_null(frame[name]):
+            rules.add(_has_nul(frame[name]), name, f"{name}: contains a NUL character")
+
     workspace = frame["workspace_id"].str.strip().where(~_blank(frame["workspace_id"]))
     workspace = workspace.fillna(context.default_workspace_id)
     content_id = frame["content_id"].str.strip()
     rules.add(_blank(frame["content_id"]), "content_id", "content_id: missing")
+    for name in ("content_id", "workspace_id"):
+        rules.add(_too_long(frame[name]), name, f"{name}: too long (over {MAX_ID_CHARS} characters)")
     platform = frame["platform"].str.strip().str.lower()
     rules.add(_blank(frame["platform"]), "platform", "platform: missing")
     rules.add(~platform.isin(context.platforms), "platform", "platform: unknown platform", frame["platform"])
@@ -273,6 +301,9 @@ def validate_chunk(
         typed[name] = _parse_counter(frame[name], name, rules, required=name in REQUIRED_COUNTERS)
     typed["engagement_rate"] = _parse_rate(frame["engagement_rate"], "engagement_rate", rules)
     duration = _parse_counter(frame["duration_seconds"], "duration_seconds", rules, required=False)
+    rules.add(
+        duration > INT32_MAX, "duration_seconds", "duration_seconds: out of range", frame["duration_seconds"]
+    )
 
     raw_captured = frame["captured_at"]
     captured, bad_captured, captured_no_tz = _parse_timestamps(raw_captured)
@@ -283,6 +314,9 @@ def validate_chunk(
     published, bad_published, published_no_tz = _parse_timestamps(raw_published)
     rules.add(bad_published, "published_at", "published_at: unparseable timestamp", raw_published)
     rules.add(published_no_tz, "published_at", "published_at: no time-zone offset", raw_published)
+    rules.add(
+        published < EARLIEST, "published_at", "published_at: out of range (before year 1)", raw_published
+    )
     rules.add(
         captured >= context.window_end,
         "captured_at",
@@ -357,9 +391,9 @@ def validate_chunk(
     bad = ~ok
     rejected = pd.DataFrame(
         {
-            "workspace_id": workspace[bad],
-            "content_id": frame.loc[bad, "content_id"],
-            "platform": frame.loc[bad, "platform"],
+            "workspace_id": _escape_nul(workspace[bad]),
+            "content_id": _escape_nul(frame.loc[bad, "content_id"]),
+            "platform": _escape_nul(frame.loc[bad, "platform"]),
             "reason": rules.reason[bad],
             "field": rules.field[bad].replace("", None),
             "source_file": frame.loc[bad, "_source_file"],
@@ -377,7 +411,7 @@ def _payloads(rows: pd.DataFrame) -> pd.Series:
     """Original payload text: the received line, or the row's received values as JSON."""
     if rows.empty:
         return pd.Series(dtype="object")
-    given = rows["_payload"] if "_payload" in rows else pd.Series(None, index=rows.index)
+    given = _escape_nul(rows["_payload"]) if "_payload" in rows else pd.Series(None, index=rows.index)
     values = rows[list(SNAPSHOT_COLUMNS)].astype("object").where(rows[list(SNAPSHOT_COLUMNS)].notna(), None)
     rebuilt = [
         orjson.dumps({k: v for k, v in record.items() if v is not None}).decode()
