@@ -32,7 +32,6 @@ from psycopg import sql
 from dagster_project import config
 from dagster_project.config import DBT_PROJECT_DIR
 from dagster_project.definitions import defs
-from dagster_project.defs.warehouse import assets as warehouse_assets
 from dagster_project.warehouse import migrate
 from dagster_project.warehouse.database import connect, database_name
 from tests.conftest import create_scratch_database
@@ -151,6 +150,9 @@ def kept_dbt_folders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         if Path(path).is_dir() and Path(path).is_relative_to(target_root):
             shutil.copytree(path, kept / Path(path).name, dirs_exist_ok=True)
         return remove(path, *args, **kwargs)
+
+    # Imported here: the dbt assets read target/manifest.json, which the session fixture writes.
+    from dagster_project.defs.warehouse import assets as warehouse_assets
 
     monkeypatch.setattr(warehouse_assets.shutil, "rmtree", copy_then_remove)
     return kept
