@@ -1,0 +1,1 @@
+"""Serving: the REST API, the Python interface, caching and exports over the warehouse."""

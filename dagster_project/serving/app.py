@@ -1,0 +1,18 @@
+"""The FastAPI application (``perf-analytics serve``): one router per concern."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from dagster_project.config import AnalyticsSettings, get_settings
+
+
+def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
+    """Build the API for ``settings`` (the environment's settings by default)."""
+    from dagster_project.serving import routes_admin, routes_exports, routes_reads, routes_tracking
+
+    app = FastAPI(title="Content performance warehouse API", version="1.0.0")
+    app.state.settings = settings or get_settings()
+    for module in (routes_tracking, routes_reads, routes_admin, routes_exports):
+        app.include_router(module.router)
+    return app

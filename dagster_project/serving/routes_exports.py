@@ -1,0 +1,5 @@
+"""Endpoints: JSON, CSV and Excel exports (streamed)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/analytics")

@@ -1,0 +1,5 @@
+"""Endpoints: content analyze, platform insights, recommendations, compare, dashboard, realtime."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/analytics")

@@ -1,0 +1,5 @@
+"""Endpoints: track, batch-track."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/analytics")
