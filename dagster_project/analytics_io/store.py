@@ -10,6 +10,8 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from dagster_project.warehouse.generations import bump_generations
+
 SCHEMA = "analytics"
 
 
@@ -23,7 +25,8 @@ def replace_day(
     """Replace ``analytics.<table>`` rows of ``analysis_date`` by ``rows``; returns (deleted, inserted).
 
     Runs in the connection's current transaction: the caller commits (readers see the old day
-    until then). Rows of other days are untouched.
+    until then). Rows of other days are untouched. The table's generation is bumped in the same
+    transaction, so serving caches that read it recompute after the commit.
     """
     other_days = sorted({str(row["analysis_date"]) for row in rows if row["analysis_date"] != analysis_date})
     if other_days:
@@ -38,6 +41,7 @@ def replace_day(
     with conn.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([_python(row[column]) for column in columns])
+    bump_generations(conn, [f"{SCHEMA}.{table}"])
     return deleted, len(rows)
 
 

@@ -39,6 +39,7 @@ from dagster_project.ingest.validation import (
 )
 from dagster_project.warehouse.bulk import CopyStream, copy_frame
 from dagster_project.warehouse.database import connect
+from dagster_project.warehouse.generations import bump_generations
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ SNAPSHOT_TABLE_COLUMNS = [
 CONTENT_KEY = ["workspace_id", "platform", "content_id"]
 REJECT_FLUSH_ROWS = 50_000
 CONTENT_COLUMNS = [*CONTENT_KEY, *METADATA_FIELDS, "metadata_captured_at"]
+# What a landing day writes; their generations are bumped for serving caches (migration 0008).
+LOADED_RELATIONS = ("raw.engagement_snapshots", "raw.content", "raw.rejected_snapshots", "raw.ingest_log")
 
 ProgressCallback = Callable[[int], None]
 
@@ -236,6 +239,7 @@ def _load(
         report.distinct_content = len(np.unique(np.concatenate(content_keys))) if content_keys else 0
         report.seconds = time.perf_counter() - started
         _write_ingest_log(conn, report, by_workspace, run_id, started_at)
+        bump_generations(conn, LOADED_RELATIONS)
     return report
 
 

@@ -22,7 +22,9 @@ from dagster_project.config import DBT_PROJECT_DIR, get_settings
 from dagster_project.defs.partitions import daily_partitions
 from dagster_project.defs.resources import PostgresResource
 from dagster_project.defs.warehouse.translator import WarehouseTranslator
+from dagster_project.warehouse.database import connect
 from dagster_project.warehouse.dbt import INDIRECT_SELECTION, MANIFEST_PATH, dbt_env, window_vars
+from dagster_project.warehouse.generations import bump_generations
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 TRANSLATOR = WarehouseTranslator()
@@ -62,9 +64,22 @@ def _build(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: PostgresResource, args: list[str]
 ) -> Iterator[Any]:
     os.environ.update(dbt_env(warehouse.url()))
-    # A test runs in the step that builds the last of its parents (a relationships test of the
-    # history against a seed belongs to the history's step, not the seed's).
-    yield from _stream(dbt.cli(["build", "--indirect-selection", INDIRECT_SELECTION, *args], context=context))
+    built: list[str] = []
+    try:
+        # A test runs in the step that builds the last of its parents (a relationships test of the
+        # history against a seed belongs to the history's step, not the seed's).
+        for event in _stream(
+            dbt.cli(["build", "--indirect-selection", INDIRECT_SELECTION, *args], context=context)
+        ):
+            if isinstance(event, dg.Output):
+                built.append(".".join(context.asset_key_for_output(event.output_name).path))
+            yield event
+    finally:
+        # Models built before a failure changed too: serving caches of every built model recompute.
+        if built:
+            with connect(warehouse.url()) as conn:
+                bump_generations(conn, built)
+            context.log.info(f"bumped the generations of {len(built)} relations for serving caches")
 
 
 @dbt_assets(
