@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from dagster_project.config import AnalyticsSettings, get_settings
+from dagster_project.serving.deps import ConnectionSource
 
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
@@ -13,6 +14,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Content performance warehouse API", version="1.0.0")
     app.state.settings = settings or get_settings()
+    app.state.connections = ConnectionSource.from_settings(app.state.settings)
     for module in (routes_tracking, routes_reads, routes_admin, routes_exports):
         app.include_router(module.router)
     return app

@@ -1,0 +1,60 @@
+"""API fixtures: a test client over ``create_app(settings)`` on the test database, and API keys.
+
+``api_headers`` acts for workspace ``acme``, ``other_headers`` for ``beta``, ``admin_headers`` is
+an admin key of ``acme``; ``issue_key(workspace_id, is_admin=..., label=...)`` makes more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dagster_project.config import AnalyticsSettings
+from dagster_project.serving.app import create_app
+from dagster_project.serving.auth import IssuedKey, create_api_key
+from dagster_project.warehouse.database import connect
+
+WORKSPACE = "acme"
+OTHER_WORKSPACE = "beta"
+
+IssueKey = Callable[..., IssuedKey]
+
+
+@pytest.fixture
+def api_client(settings: AnalyticsSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def issue_key(settings: AnalyticsSettings) -> IssueKey:
+    url = settings.DATABASE_URL.get_secret_value()
+
+    def issue(
+        workspace_id: str = WORKSPACE, *, is_admin: bool = False, label: str | None = None
+    ) -> IssuedKey:
+        with connect(url) as conn:
+            return create_api_key(conn, workspace_id, is_admin=is_admin, label=label)
+
+    return issue
+
+
+def _headers(key: IssuedKey) -> dict[str, str]:
+    return {"X-API-Key": key.token}
+
+
+@pytest.fixture
+def api_headers(issue_key: IssueKey) -> dict[str, str]:
+    return _headers(issue_key(WORKSPACE, label="tests"))
+
+
+@pytest.fixture
+def other_headers(issue_key: IssueKey) -> dict[str, str]:
+    return _headers(issue_key(OTHER_WORKSPACE, label="tests (other workspace)"))
+
+
+@pytest.fixture
+def admin_headers(issue_key: IssueKey) -> dict[str, str]:
+    return _headers(issue_key(WORKSPACE, is_admin=True, label="tests (admin)"))
