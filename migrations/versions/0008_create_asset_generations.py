@@ -12,8 +12,8 @@ Generations come from one sequence, so a number is never reused: a relation whos
 order, so two transactions bumping overlapping sets cannot deadlock on the rows.
 
 Nothing here is per workspace, and BI readers (``perf_reader``) get no access: they do not cache.
-The writer bumps through the SECURITY DEFINER function; the API's role is granted SELECT by the
-migration that creates it.
+The writer bumps through the SECURITY DEFINER function; the API's login (``perf_api``, 0007) reads
+the generations before it switches to the reader role for a request.
 
 Revision ID: 0008
 Revises: 0007
@@ -27,6 +27,7 @@ branch_labels = None
 depends_on = None
 
 WRITER = "perf_writer"
+API = "perf_api"
 
 
 def upgrade() -> None:
@@ -64,7 +65,7 @@ def upgrade() -> None:
     )
     op.execute("revoke execute on function raw.bump_asset_generations(text[]) from public")
     op.execute(f"grant execute on function raw.bump_asset_generations(text[]) to {WRITER}")
-    op.execute(f"grant select on raw.asset_generations to {WRITER}")
+    op.execute(f"grant select on raw.asset_generations to {WRITER}, {API}")
 
 
 def downgrade() -> None:
