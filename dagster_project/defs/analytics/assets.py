@@ -43,6 +43,8 @@ from dagster_project.config import get_settings
 from dagster_project.defs.partitions import daily_partitions, partition_days
 from dagster_project.defs.resources import LandingZoneResource, PostgresResource
 from dagster_project.defs.retries import retry_transient_database_errors
+from dagster_project.plots.platforms import platform_figure, platform_panels
+from dagster_project.plots.render import image_metadata
 from dagster_project.warehouse.database import connect
 
 GROUP = "analytics"
@@ -221,7 +223,13 @@ def platform_comparison_results(
         written = _feature_days(
             context, warehouse.url(), config.days, "platform_comparison_results", PLATFORM_COLUMNS, analyse
         )
-        return dg.MaterializeResult(metadata=_metadata(written, summary.top_platform_findings))
+        metadata = _metadata(written, summary.top_platform_findings)
+        workspace, panels = platform_panels(written[-1][1])
+        if panels:
+            metadata["platform_comparison_plot"] = image_metadata(
+                platform_figure(workspace, panels), f"platform means with 95% intervals, {workspace}"
+            )
+        return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(key=EXPERIMENTS, group_name=GROUP, kinds={"postgres", "csv"})

@@ -24,6 +24,8 @@ from dagster_project.defs.analytics.assets import CONTENT_FEATURES, PERFORMANCE_
 from dagster_project.defs.partitions import daily_partitions, partition_days
 from dagster_project.defs.resources import PostgresResource
 from dagster_project.defs.retries import retry_transient_database_errors
+from dagster_project.plots.render import image_metadata
+from dagster_project.plots.trend import most_viewed_content, trend_figure, trend_plot
 from dagster_project.warehouse.database import connect
 
 AGE_BENCHMARKS = dg.AssetKey(["intermediate", "int_age_benchmarks_computed"])
@@ -77,6 +79,11 @@ def _summary(written: list[TrendDay]) -> tuple[dict, dict]:
             "| day | series | analysed | change points | anomalies |\n|---|---|---|---|---|\n" + per_day
         ),
     }
+    top = most_viewed_content(last.trend_rows)
+    if top is not None:
+        trends["most_viewed_content_trend"] = image_metadata(
+            trend_figure(trend_plot(top)), f"daily views of {top['platform']} {top['series_id']}"
+        )
     on_last_day = [r for r in last.anomaly_rows if r["anomaly_date"] == last.day]
     anomalies = {
         "days": len(written),
