@@ -7,8 +7,12 @@ from dagster_project.defs.freshness import FRESHNESS_CHECKS
 
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
-    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics", "trends") - FRESHNESS_CHECKS,
-    description="Ingest landing days, build the warehouse and run the analyses for the same partition range.",
+    selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics", "trends", "insights")
+    - FRESHNESS_CHECKS,
+    description=(
+        "Ingest landing days, build the warehouse, run the analyses and draw the optimisation insights "
+        "for the same partition range."
+    ),
 )
 
 history_backfill_job = dg.define_asset_job(
@@ -16,7 +20,8 @@ history_backfill_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("ingest", "warehouse", "analytics") - FRESHNESS_CHECKS,
     description=(
         "The daily pipeline without the time-series analyses (trends, forecasts, anomalies of every "
-        "series, a few seconds per day): for loading long histories; run trends_job on the days to look at."
+        "series, a few seconds per day) and the insights that need them: for loading long histories; "
+        "run trends_job (trends, then insights) on the days to look at."
     ),
 )
 
