@@ -75,6 +75,8 @@ def test_analytics_job_analyses_each_day_of_a_range_in_one_run(clean, monkeypatc
     assert correlations["top_findings_day"] == DAYS[-1].isoformat()
     assert str(correlations["top_findings"]).startswith("| workspace | scope | feature | metric |")
     assert _metadata(result, IMPORTANCE)["days"] == _metadata(result, PLATFORMS)["days"] == 3
+    # Pictures for the Dagster UI (tests/test_plots.py checks what they draw).
+    assert str(_metadata(result, PLATFORMS)["platform_comparison_plot"]).startswith("![platform means")
 
     ab = _metadata(result, AB_TESTS)
     assert ab["verdicts"] == {
@@ -102,6 +104,7 @@ def test_analytics_job_analyses_each_day_of_a_range_in_one_run(clean, monkeypatc
     assert trends["forecast_accuracy"]["series_with_backtest"] == last_day[3] > 0
     assert 0 < trends["forecast_accuracy"]["mean_coverage_95"] <= 1
     assert anomalies["anomalies_in_window"] == anomalies_in_window > 0
+    assert "(data:image/png;base64," in str(trends["most_viewed_content_trend"])
 
 
 def test_rerunning_a_partition_through_dagster_gives_identical_rows(clean, monkeypatch):
