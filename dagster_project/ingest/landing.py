@@ -181,10 +181,10 @@ def _read_csv_exact(file: LandingFile, columns: list[str], chunk_rows: int) -> I
                 records.append(row)
             line = reader.line_num + 1
             if len(records) >= chunk_rows:
-                yield _records_frame(records)
+                yield records_frame(records)
                 records = []
     if records:
-        yield _records_frame(records)
+        yield records_frame(records)
 
 
 def _has_surrogates(text: str) -> bool:
@@ -222,13 +222,13 @@ def _read_jsonl(file: LandingFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
                 continue
             records.append(_parse_json_line(raw, file, line_number))
             if len(records) >= chunk_rows:
-                yield _records_frame(records)
+                yield records_frame(records)
                 records = []
     if records:
-        yield _records_frame(records)
+        yield records_frame(records)
 
 
-def _records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+def records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=[*SNAPSHOT_COLUMNS, *SOURCE_COLUMNS])
     for name in SNAPSHOT_COLUMNS:
         frame[name] = frame[name].astype("str")
@@ -262,14 +262,14 @@ def _parse_json_line(raw: bytes, file: LandingFile, line: int) -> dict[str, Any]
             document = adapt_envelope(document)
         except AdapterError as error:
             return _reject_line(file, line, f"{error.field}: {error.reason}", error.field, text)
-    flat, wrong_type = _flatten(document)
+    flat, wrong_type = flatten_record(document)
     if wrong_type:
         return _reject_line(file, line, f"{wrong_type}: wrong type (nested value)", wrong_type, text)
     flat.update(_source_file=file.relative_name, _source_line=line, _payload=None)
     return flat
 
 
-def _flatten(document: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def flatten_record(document: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """Canonical flat string values; the name of the first nested scalar field, if any."""
     flat: dict[str, Any] = {}
     items = list(document.items())

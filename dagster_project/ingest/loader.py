@@ -20,6 +20,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,13 +130,7 @@ def load_landing_day(
     """Validate and load every landing file of ``day``; replaces that day atomically."""
     settings = settings or get_settings()
     landing_dir = landing_dir or settings.LANDING_DIR
-    context = ValidationContext(
-        landing_day=day,
-        default_workspace_id=settings.DEFAULT_WORKSPACE_ID,
-        late_arrival_days=settings.LATE_ARRIVAL_DAYS,
-        future_tolerance=dt.timedelta(minutes=settings.FUTURE_TOLERANCE_MINUTES),
-        now=now or dt.datetime.now(dt.UTC),
-    )
+    context = ValidationContext.from_settings(settings, day, now or dt.datetime.now(dt.UTC))
     files = landing_files(landing_dir, day)
     if not files:
         log.warning("no landing files for %s under %s; the day is left as it is", day, landing_dir)
@@ -184,7 +179,8 @@ def _load(
     report = IngestReport(ingest_date=day, files=len(files), used_duplicate_safe_path=duplicate_safe)
     by_workspace: dict[str, Counter[str]] = {}
     seen = SeenKeys()
-    published = _PublishedAt(conn_url=url)
+    # Its own connection: the load's connection is busy with COPY while chunks are validated.
+    published = PublishedAtLookup(lambda: connect(url))
     content_keys: list[np.ndarray] = []
     metadata_frames: list[pd.DataFrame] = []
     target = "_incoming" if duplicate_safe else "raw.engagement_snapshots"
@@ -219,7 +215,7 @@ def _load(
                         content_keys.append(
                             pd.util.hash_pandas_object(accepted[CONTENT_KEY], index=False).to_numpy()
                         )
-                        metadata_frames.append(_latest_metadata(accepted))
+                        metadata_frames.append(latest_metadata(accepted))
                         if on_progress:
                             on_progress(len(chunk))
         except psycopg.errors.UniqueViolation as error:
@@ -232,7 +228,7 @@ def _load(
                 by_workspace[workspace]["accepted"] -= 1
                 by_workspace[workspace]["rejected"] += 1
                 report.rejects_by_reason["captured_at: duplicate snapshot already loaded"] += 1
-        report.content_upserted = _upsert_content(conn, metadata_frames, day)
+        report.content_upserted = upsert_content(conn, metadata_frames, day)
         report.received = sum(c.received for c in report.by_platform.values())
         report.accepted = sum(c.accepted for c in report.by_platform.values())
         report.rejected = sum(c.rejected for c in report.by_platform.values())
@@ -244,10 +240,13 @@ def _load(
 
 
 @dataclass
-class _PublishedAt:
-    """Publish times known from raw.content and from rows accepted earlier in this load."""
+class PublishedAtLookup:
+    """Publish times known from raw.content and from rows accepted earlier in this load.
 
-    conn_url: str
+    ``connection`` opens (or lends) the connection raw.content is read through.
+    """
+
+    connection: Callable[[], AbstractContextManager[psycopg.Connection]]
     known: dict[tuple[str, str, str], pd.Timestamp] = field(default_factory=dict)
     asked: set[tuple[str, str, str]] = field(default_factory=set)
 
@@ -263,7 +262,7 @@ class _PublishedAt:
 
     def _fetch(self, keys: list[tuple[str, str, str]]) -> None:
         workspaces, platforms, contents = (list(column) for column in zip(*keys, strict=True))
-        with connect(self.conn_url) as conn:
+        with self.connection() as conn:
             rows = conn.execute(
                 """
                 select c.workspace_id, c.platform, c.content_id, c.published_at
@@ -285,10 +284,14 @@ class _PublishedAt:
 
 
 def _delete_day(conn: psycopg.Connection, context: ValidationContext) -> None:
-    """Remove what the previous ingestion of this landing day wrote (bounded to its window)."""
+    """Remove what the previous ingestion of this landing day wrote (bounded to its window).
+
+    Snapshots tracked through the API on that day (``source_file`` ``api:...``) are not the
+    landing files' to replace: they stay.
+    """
     conn.execute(
         "delete from raw.engagement_snapshots where ingest_date = %s "
-        "and captured_at >= %s and captured_at < %s",
+        "and captured_at >= %s and captured_at < %s and source_file not like 'api:%%'",
         (
             context.landing_day,
             context.window_start.to_pydatetime(),
@@ -319,7 +322,7 @@ def _count_workspaces(
             by_workspace.setdefault(str(workspace), Counter())[status] += int(count)
 
 
-def _latest_metadata(accepted: pd.DataFrame) -> pd.DataFrame:
+def latest_metadata(accepted: pd.DataFrame) -> pd.DataFrame:
     """Per content item, each metadata field's latest non-null value among the rows."""
     meta_columns = [f"meta_{name}" for name in METADATA_FIELDS]
     rows = accepted.loc[
@@ -369,7 +372,7 @@ def _quarantine_cross_day_duplicates(conn: psycopg.Connection, day: dt.date) -> 
     return [(workspace, platform) for workspace, platform in rows]
 
 
-def _upsert_content(conn: psycopg.Connection, frames: list[pd.DataFrame], day: dt.date) -> int:
+def upsert_content(conn: psycopg.Connection, frames: list[pd.DataFrame], day: dt.date) -> int:
     if not frames:
         return 0
     latest = _merge_latest(pd.concat(frames, ignore_index=True))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
@@ -40,6 +41,9 @@ from dagster_project.ingest.schema import (
     REQUIRED_COUNTERS,
     SNAPSHOT_COLUMNS,
 )
+
+if TYPE_CHECKING:
+    from dagster_project.config import AnalyticsSettings
 
 _INTEGER = r"\s*\d{1,18}\s*"
 _NEGATIVE = r"\s*-\s*\d+(\.\d*)?\s*"
@@ -73,6 +77,20 @@ class ValidationContext:
     future_tolerance: dt.timedelta
     now: dt.datetime
     platforms: tuple[str, ...] = PLATFORMS
+
+    @classmethod
+    def from_settings(
+        cls, settings: AnalyticsSettings, day: dt.date, now: dt.datetime, workspace_id: str | None = None
+    ) -> ValidationContext:
+        """Landing day ``day`` judged at ``now`` with the ingestion settings; records without a
+        workspace get ``workspace_id`` (default: ``DEFAULT_WORKSPACE_ID``)."""
+        return cls(
+            landing_day=day,
+            default_workspace_id=workspace_id or settings.DEFAULT_WORKSPACE_ID,
+            late_arrival_days=settings.LATE_ARRIVAL_DAYS,
+            future_tolerance=dt.timedelta(minutes=settings.FUTURE_TOLERANCE_MINUTES),
+            now=now,
+        )
 
     @property
     def window_start(self) -> pd.Timestamp:

@@ -17,6 +17,7 @@ Contract for route modules::
   own, and no request can see another workspace's rows.  It is read-only (the reader role);
   the transaction ends (rolled back or committed, nothing was written) after the response was
   sent, so a streamed response may keep reading from it.
+- ``Now`` (:func:`request_time`): the request's clock (UTC); tests override ``request_time``.
 - ``ApiConnection`` (:func:`api_connection`): the request's connection as the API login, in
   autocommit mode, for code that manages its own transactions and roles (tracking writes as
   ``perf_writer``, admin maintenance).  It is the same connection the two above use.
@@ -30,6 +31,7 @@ Connections: one plain psycopg connection per request from ``app.state.connectio
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,11 +51,14 @@ __all__ = [
     "ApiConnection",
     "Caller",
     "ConnectionSource",
+    "Now",
     "WorkspaceConnection",
     "api_connection",
+    "request_time",
     "require_admin",
     "require_api_key",
     "workspace_connection",
+    "workspace_scope",
 ]
 
 API_KEY_HEADER = "X-API-Key"
@@ -140,3 +145,10 @@ def workspace_connection(conn: ApiConnection, caller: ApiCaller) -> Iterator[psy
 
 
 WorkspaceConnection = Annotated[psycopg.Connection, Depends(workspace_connection)]
+
+
+def request_time() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+Now = Annotated[dt.datetime, Depends(request_time)]
