@@ -88,12 +88,15 @@ def upgrade() -> None:
         "key acts for and whether it may call admin endpoints. Revoked keys keep their row.'"
     )
     op.execute(f"grant select, update (last_used_at) on raw.api_keys to {API}")
+    # System status reports the schema revision.
+    op.execute(f"grant select on alembic_version to {API}")
     _current_workspaces(BI_AND_API)
 
 
 def downgrade() -> None:
     _current_workspaces(BI_ONLY)
     op.execute("drop table raw.api_keys")
+    op.execute(f"revoke select on alembic_version from {API}")
     # Roles are cluster-wide: other databases may still use perf_api (its memberships go with it).
     op.execute(
         f"""
