@@ -56,7 +56,7 @@ __all__ = [
 
 Status = Literal["new", "updated", "unchanged"]
 REPEAT_AFTER_DAYS = 7  # an insight absent for longer is new again when it returns
-PER_PLATFORM_LIMIT = 5  # single-item insights (rising, decaying, anomalies) per type and platform
+PER_PLATFORM_LIMIT = 3  # single-item insights (rising, decaying, anomalies) per type and platform
 
 
 def generate_insights(inputs: InsightInputs) -> list[OptimizationInsight]:

@@ -148,26 +148,29 @@ def _view_shares(trends: pd.DataFrame) -> dict[tuple[str, str, str, str], float]
     return shares
 
 
-def _relative_interval(row: Mapping[str, Any]) -> tuple[float, float, float] | None:
-    """relative_change with the interval of Sen's slope on the same scale (relative_change is the
-    slope times the span over the level, so it scales with the slope)."""
-    slope, change, low, high = (
-        finite(row[c]) for c in ("slope", "relative_change", "slope_ci_lower", "slope_ci_upper")
-    )
-    if slope is None or change is None or low is None or high is None or slope == 0:
+def _weekly_change(row: Mapping[str, Any]) -> tuple[float, float, float] | None:
+    """Sen's slope over a week as a share of the series' mean daily level, with its interval."""
+    slope, low, high, level = (finite(row[c]) for c in ("slope", "slope_ci_lower", "slope_ci_upper", "level"))
+    if slope is None or low is None or high is None or level is None or level <= 0:
         return None
-    scale = change / slope
-    bounds = sorted((low * scale, high * scale))
-    return float(change), bounds[0], bounds[1]
+    return slope * 7 / level, low * 7 / level, high * 7 / level
 
 
-def _trend_evidence(row: Mapping[str, Any]) -> dict[str, Any]:
+def _change_impact(change: tuple[float, float, float]) -> Impact:
+    return Impact(
+        *change, "weekly_change_share_of_mean_daily_views", "of its mean daily views per week", "relative"
+    )
+
+
+def _trend_evidence(row: Mapping[str, Any], change: tuple[float, float, float]) -> dict[str, Any]:
     return {
-        "relative_change": row["relative_change"],
+        "weekly_change": change[0],
+        "weekly_change_ci": [change[1], change[2]],
         "slope_per_day": row["slope"],
         "slope_ci": [row["slope_ci_lower"], row["slope_ci_upper"]],
         "mann_kendall_p_value": row["p_value"],
         "level": row["level"],
+        "relative_change": row["relative_change"],
         "days_in_window": row["days_in_window"],
         "forecast_model": row["forecast_model"],
         "forecast_horizon": row["forecast_horizon"],
@@ -176,19 +179,27 @@ def _trend_evidence(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _change_sentence(inputs: InsightInputs, row: Mapping[str, Any], impact: Impact) -> str:
+    return (
+        f"Daily views of {inputs.name(row['platform'])} item {row['series_id']} changed by "
+        f"{impact.number(impact.estimate)} of their mean ({row['level']:,.0f} a day) per week over the "
+        f"{row['days_in_window']} days analysed ({INTERVAL} {impact.number(impact.lower)} to "
+        f"{impact.number(impact.upper)}; Sen's slope {row['slope']:+,.1f} views/day per day, Mann-Kendall "
+        f"p = {row['p_value']:.3g})."
+    )
+
+
 def rising_content(inputs: InsightInputs) -> list[Draft]:
     """Items whose daily views rise significantly (Mann-Kendall, Sen's interval above zero)."""
     shares = _view_shares(inputs.trends)
     rows = _analysed(inputs.trends, "content")
     drafts = []
     for row in rows[rows["overall_direction"] == "rising"].to_dict("records"):
-        change = _relative_interval(row)
-        if change is None or not excludes(change[1], change[2]) or change[0] <= 0:
+        change = _weekly_change(row)
+        if change is None or not change[1] > 0:
             continue
         name = inputs.name(row["platform"])
-        impact = Impact(
-            *change, "relative_change_daily_views", "daily views over the analysed window", "relative"
-        )
+        impact = _change_impact(change)
         forecast = ""
         if finite(row["forecast_total"]) is not None:
             forecast = (
@@ -196,13 +207,6 @@ def rising_content(inputs: InsightInputs) -> list[Draft]:
                 f"(95% prediction interval {row['forecast_total_lower_95']:,.0f} to "
                 f"{row['forecast_total_upper_95']:,.0f})."
             )
-        description = (
-            f"Daily views of {name} item {row['series_id']} changed {impact.number(change[0])} over the "
-            f"{row['days_in_window']} days analysed ({INTERVAL} {impact.number(change[1])} to "
-            f"{impact.number(change[2])}; Sen's slope {row['slope']:+,.1f} views/day, Mann-Kendall "
-            f"p = {row['p_value']:.3g}).{forecast} A rising item is the cheapest to push further: pin it, "
-            "cross-post it or boost it."
-        )
         drafts.append(
             Draft(
                 insight_type="rising_content",
@@ -210,12 +214,14 @@ def rising_content(inputs: InsightInputs) -> list[Draft]:
                 platform=row["platform"],
                 subject=row["series_id"],
                 title=f"Promote the rising {name} item {row['series_id']}",
-                description=description,
+                description=_change_sentence(inputs, row, impact)
+                + forecast
+                + " A rising item is the cheapest to push further: pin it, cross-post it or boost it.",
                 impact=impact,
                 relative_effect=change[0],
                 reach_share=shares.get(("content", row["platform"], row["series_id"], VIEWS), 0.0),
                 difficulty="low",
-                evidence=_trend_evidence(row),
+                evidence=_trend_evidence(row, change),
                 sources=[source(TRENDS, row, SERIES_KEY)],
                 affected_content=(row["series_id"],),
             )
@@ -225,31 +231,23 @@ def rising_content(inputs: InsightInputs) -> list[Draft]:
 
 def decaying_content(inputs: InsightInputs) -> list[Draft]:
     """Items whose daily views fall faster than the platform's typical item over the same window
-    (the whole interval of their change below the platform's median change): most content decays
+    (the whole interval of their weekly change below the platform's median): most content decays
     after its launch week, so only a steeper decay than usual is news."""
     shares = _view_shares(inputs.trends)
     rows = _analysed(inputs.trends, "content")
     drafts = []
     for platform, group in rows.groupby("platform", sort=True):
-        changes = group["relative_change"].dropna()
-        if len(changes) < MIN_SERIES_FOR_TYPICAL:
+        changes = {row["series_id"]: _weekly_change(row) for row in group.to_dict("records")}
+        known = [c[0] for c in changes.values() if c is not None]
+        if len(known) < MIN_SERIES_FOR_TYPICAL:
             continue
-        typical = float(changes.median())
+        typical = float(np.median(known))
         for row in group[group["overall_direction"] == "falling"].to_dict("records"):
-            change = _relative_interval(row)
-            if change is None or not (change[2] < typical and change[0] < 0):
+            change = changes[row["series_id"]]
+            if change is None or not change[2] < min(typical, 0.0):
                 continue
             name = inputs.name(str(platform))
-            impact = Impact(
-                *change, "relative_change_daily_views", "daily views over the analysed window", "relative"
-            )
-            description = (
-                f"Daily views of {name} item {row['series_id']} changed {impact.number(change[0])} over the "
-                f"{row['days_in_window']} days analysed ({INTERVAL} {impact.number(change[1])} to "
-                f"{impact.number(change[2])}; Mann-Kendall p = {row['p_value']:.3g}), against "
-                f"{impact.number(typical)} for the typical {name} item over the same days. Refresh it "
-                "(title, thumbnail, a follow-up that links to it) or re-share it."
-            )
+            impact = _change_impact(change)
             drafts.append(
                 Draft(
                     insight_type="decaying_content",
@@ -257,12 +255,14 @@ def decaying_content(inputs: InsightInputs) -> list[Draft]:
                     platform=str(platform),
                     subject=row["series_id"],
                     title=f"Refresh the decaying {name} item {row['series_id']}",
-                    description=description,
+                    description=_change_sentence(inputs, row, impact)
+                    + f" The typical {name} item changed by {impact.number(typical)} a week over the same "
+                    "days. Refresh it (title, thumbnail, a follow-up that links to it) or re-share it.",
                     impact=impact,
                     relative_effect=change[0] - typical,
                     reach_share=shares.get(("content", row["platform"], row["series_id"], VIEWS), 0.0),
                     difficulty="medium",
-                    evidence={**_trend_evidence(row), "platform_typical_relative_change": typical},
+                    evidence={**_trend_evidence(row, change), "platform_typical_weekly_change": typical},
                     sources=[source(TRENDS, row, SERIES_KEY)],
                     affected_content=(row["series_id"],),
                     null=typical,
@@ -271,14 +271,26 @@ def decaying_content(inputs: InsightInputs) -> list[Draft]:
     return drafts
 
 
+def _one_per_series_day(anomalies: pd.DataFrame) -> list[dict[str, Any]]:
+    """One anomaly per (series, day): the views one when both views and interactions were unusual."""
+    chosen: dict[tuple, dict[str, Any]] = {}
+    for row in anomalies.to_dict("records"):
+        key = (row["series_level"], row["platform"], row["series_id"], row["anomaly_date"])
+        if key not in chosen or row["metric"] == VIEWS:
+            chosen[key] = row
+    return list(chosen.values())
+
+
 def anomalies_to_investigate(inputs: InsightInputs) -> list[Draft]:
     """Spikes and drops of the last ANOMALY_RECENT_DAYS days. The deviation's interval: the score's
     scale (|value - expected| / |score|) gives the noise of a normal day, +-1.96 of it."""
     shares = _view_shares(inputs.trends)
     first = inputs.analysis_date - dt.timedelta(days=ANOMALY_RECENT_DAYS - 1)
-    rows = inputs.anomalies[(inputs.anomalies["anomaly_date"] >= first) & (inputs.anomalies["expected"] > 0)]
+    recent = inputs.anomalies[
+        (inputs.anomalies["anomaly_date"] >= first) & (inputs.anomalies["expected"] > 0)
+    ]
     drafts = []
-    for row in rows.to_dict("records"):
+    for row in _one_per_series_day(recent):
         expected, value, score = float(row["expected"]), float(row["value"]), float(row["score"])
         noise = abs(value - expected) / abs(score)
         deviation = (value - expected) / expected
@@ -313,7 +325,7 @@ def anomalies_to_investigate(inputs: InsightInputs) -> list[Draft]:
                 insight_type="anomaly_to_investigate",
                 workspace_id=inputs.workspace_id,
                 platform=row["platform"],
-                subject=f"{row['series_level']}:{row['series_id']}:{row['metric']}:{when}",
+                subject=f"{row['series_level']}:{row['series_id']}:{when}",
                 title=f"Investigate the {row['direction']} in {what} on {when}",
                 description=description,
                 impact=impact,

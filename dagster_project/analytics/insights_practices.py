@@ -12,7 +12,7 @@ associations in the workspace's recent content, and are worded so.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,9 @@ METRIC_PREFERENCE = (
     "engagement_rate_day_30",
 )
 GROUP_METHODS = ("welch_anova", "anova")
+OVERALL_SCOPE = "overall"  # correlations over all platforms, metrics centred within platform
+IMPORTANCE_OVERALL_SCOPE = "all"  # the importance model over all platforms, z-scored within platform
+NUMBERS = ("coefficient", "ci_lower", "ci_upper")
 CONFIDENCE = 0.95
 TEST_NAMES = {"welch_anova": "Welch ANOVA", "anova": "one-way ANOVA", "kruskal": "Kruskal-Wallis"}
 
@@ -53,22 +56,44 @@ TEST_NAMES = {"welch_anova": "Welch ANOVA", "anova": "one-way ANOVA", "kruskal":
 class GroupPractice:
     insight_type: InsightType
     difficulty: Difficulty
-    title: str  # {level} and {platform}
+    title: str  # favour {level}; the scope follows
+    avoid_title: str  # move away from {level}
     phrase: str  # how an item of the level is described
+    others: str  # the other levels, in words
 
 
 GROUP_PRACTICES: dict[str, GroupPractice] = {
     "publish_daypart": GroupPractice(
-        "best_posting_hour", "low", "Publish {platform} posts in the {level}", "published in the {level}"
+        "best_posting_hour",
+        "low",
+        "Publish in the {level}",
+        "Avoid publishing in the {level}",
+        "published in the {level}",
+        "published at other times of day",
     ),
     "publish_weekday": GroupPractice(
-        "best_posting_weekday", "low", "Publish {platform} posts on {level}", "published on {level}"
+        "best_posting_weekday",
+        "low",
+        "Publish on {level}",
+        "Avoid publishing on {level}",
+        "published on {level}",
+        "published on other weekdays",
     ),
     "format": GroupPractice(
-        "content_format", "medium", "Favour the {level} format on {platform}", "in the {level} format"
+        "content_format",
+        "medium",
+        "Favour the {level} format",
+        "Use the {level} format less",
+        "in the {level} format",
+        "in other formats",
     ),
     "category": GroupPractice(
-        "content_category", "high", "Make more {level} content for {platform}", "in the {level} category"
+        "content_category",
+        "high",
+        "Make more {level} content",
+        "Make less {level} content",
+        "in the {level} category",
+        "in other categories",
     ),
 }
 
@@ -88,22 +113,33 @@ LENGTH_FEATURES: dict[str, LengthFeature] = {
 
 @dataclass(frozen=True)
 class Contrast:
-    """Best level against the pooled rest: difference of means with Welch's interval."""
+    """One level against the other levels pooled: ``gain`` is what following the recommendation
+    changes (favoured level minus the rest, or the rest minus an avoided level), with Welch's
+    interval."""
 
-    best: str
-    best_n: int
-    best_mean: float
+    level: str
+    favoured: bool
+    level_n: int
+    level_mean: float
     rest_n: int
     rest_mean: float
-    difference: float
+    gain: float
     lower: float
     upper: float
     df: float
 
+    @property
+    def baseline(self) -> float:
+        """The mean the recommendation moves items away from."""
+        return self.rest_mean if self.favoured else self.level_mean
 
-def best_versus_rest(levels: Sequence[Mapping[str, Any]], confidence: float = CONFIDENCE) -> Contrast | None:
-    """The level with the highest mean against all other levels pooled (their combined mean and
-    variance, between-level spread included); None with fewer than two usable levels."""
+
+def level_versus_rest(
+    levels: Sequence[Mapping[str, Any]], favoured: bool = True, confidence: float = CONFIDENCE
+) -> Contrast | None:
+    """The level with the highest mean (``favoured``) or the lowest against all other levels pooled
+    (their combined mean and variance, between-level spread included); None with fewer than two
+    usable levels."""
     usable = [
         lv
         for lv in levels
@@ -111,34 +147,39 @@ def best_versus_rest(levels: Sequence[Mapping[str, Any]], confidence: float = CO
     ]
     if len(usable) < 2:
         return None
-    best = max(usable, key=lambda lv: (lv["mean"], str(lv["level"])))
-    rest = [lv for lv in usable if lv is not best]
+    pick = max if favoured else min
+    chosen = pick(usable, key=lambda lv: (lv["mean"], str(lv["level"])))
+    rest = [lv for lv in usable if lv is not chosen]
     n = np.array([lv["sample_size"] for lv in rest], dtype=float)
     means = np.array([lv["mean"] for lv in rest], dtype=float)
     sds = np.array([lv["std"] for lv in rest], dtype=float)
     rest_n = float(n.sum())
     rest_mean = float((n * means).sum() / rest_n)
     rest_var = float((((n - 1) * sds**2).sum() + (n * (means - rest_mean) ** 2).sum()) / (rest_n - 1))
-    best_n = float(best["sample_size"])
-    best_var = float(best["std"]) ** 2
-    a, b = best_var / best_n, rest_var / rest_n
+    level_n = float(chosen["sample_size"])
+    a, b = float(chosen["std"]) ** 2 / level_n, rest_var / rest_n
     se = math.sqrt(a + b)
     if se == 0:
         return None
-    df = (a + b) ** 2 / (a**2 / (best_n - 1) + b**2 / (rest_n - 1))
-    difference = float(best["mean"]) - rest_mean
+    df = (a + b) ** 2 / (a**2 / (level_n - 1) + b**2 / (rest_n - 1))
+    gain = (float(chosen["mean"]) - rest_mean) * (1 if favoured else -1)
     half = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
     return Contrast(
-        str(best["level"]),
-        int(best_n),
-        float(best["mean"]),
+        str(chosen["level"]),
+        favoured,
+        int(level_n),
+        float(chosen["mean"]),
         int(rest_n),
         rest_mean,
-        difference,
-        difference - half,
-        difference + half,
+        gain,
+        gain - half,
+        gain + half,
         df,
     )
+
+
+def _qualifies(contrast: Contrast | None) -> bool:
+    return contrast is not None and contrast.gain > 0 and excludes(contrast.lower, contrast.upper)
 
 
 def metric_label(row: Mapping[str, Any]) -> str:
@@ -186,114 +227,156 @@ def _test_numbers(row: Mapping[str, Any]) -> str:
     )
 
 
-def group_practices(inputs: InsightInputs) -> list[Draft]:
-    """Best posting daypart and weekday, format and category per platform."""
+def _where(inputs: InsightInputs, platform: str | None) -> str:
+    return f" on {inputs.name(platform)}" if platform else " across your platforms"
+
+
+def _among(inputs: InsightInputs, platform: str | None) -> str:
+    if platform:
+        return f"On {inputs.name(platform)}, items"
+    return "Across your platforms (compared within each platform), items"
+
+
+def _qualifying(
+    inputs: InsightInputs,
+    features: Sequence[str],
+    methods: Sequence[str],
+    build: Callable[[InsightInputs, Mapping[str, Any], str | None, str], Draft | None],
+) -> list[Draft]:
+    """One draft per (scope, feature) of the significant rows: the overall scope (metrics centred
+    within platform) and each platform's; the first metric of METRIC_PREFERENCE that qualifies."""
     rows = inputs.correlations
-    platforms = set(inputs.items["platform"].dropna())
+    scopes = {OVERALL_SCOPE, *inputs.items["platform"].dropna()}
     rows = rows[
-        rows["feature"].isin(list(GROUP_PRACTICES))
-        & rows["method"].isin(list(GROUP_METHODS))
-        & rows["scope"].isin(list(platforms))
+        rows["feature"].isin(list(features))
+        & rows["method"].isin(list(methods))
+        & rows["scope"].isin(list(scopes))
         & rows["is_significant"]
     ]
     drafts = []
     for (scope, feature), records in _preferred(rows, ["scope", "feature"]):
-        for row in records:
-            draft = _group_draft(inputs, row, str(scope), str(feature))
-            if draft is not None:
-                drafts.append(draft)
-                break
+        platform = None if scope == OVERALL_SCOPE else str(scope)
+        draft = next((d for row in records if (d := build(inputs, row, platform, str(feature)))), None)
+        if draft is not None:
+            drafts.append(draft)
     return drafts
 
 
-def _group_draft(inputs: InsightInputs, row: Mapping[str, Any], platform: str, feature: str) -> Draft | None:
-    contrast = best_versus_rest(row["level_summaries"] or [])
-    if contrast is None or not excludes(contrast.lower, contrast.upper) or contrast.difference <= 0:
+def group_practices(inputs: InsightInputs) -> list[Draft]:
+    """Best posting daypart and weekday, format and category, overall and per platform."""
+    return _qualifying(inputs, list(GROUP_PRACTICES), GROUP_METHODS, _group_draft)
+
+
+def _group_draft(
+    inputs: InsightInputs, row: Mapping[str, Any], platform: str | None, feature: str
+) -> Draft | None:
+    """The best level against the rest, or the worst one (what to avoid): of the two that are
+    significant differences, the one whose gain has the higher lower bound."""
+    levels = row["level_summaries"] or []
+    candidates = [c for favoured in (True, False) if _qualifies(c := level_versus_rest(levels, favoured))]
+    if not candidates:
         return None
+    contrast = max(candidates, key=lambda c: (c.lower, c.favoured))
     practice = GROUP_PRACTICES[feature]
-    level = contrast.best.replace("_", " ")
-    note = inputs.level_notes.get((feature, contrast.best))
+    level = contrast.level.replace("_", " ")
+    note = inputs.level_notes.get((feature, contrast.level))
     shown_level = f"{level} ({note})" if note else level
+    among = f"{_among(inputs, platform)} {practice.phrase.format(level=shown_level)}"
+    if contrast.favoured:
+        title, suffix = practice.title, f" vs items {practice.others}"
+        finding = (
+            f"{among} are associated with {{}} {metric_label(row)} compared with items {practice.others}"
+        )
+    else:
+        title, suffix = practice.avoid_title, f" vs the {level} items"
+        finding = (
+            f"{among} are associated with lower {metric_label(row)}: items {practice.others} have {{}} "
+            "compared with them"
+        )
     impact, relative = metric_impact(
-        row, contrast.difference, contrast.lower, contrast.upper, contrast.rest_mean, " vs the other items"
+        row,
+        contrast.gain,
+        contrast.lower,
+        contrast.upper,
+        contrast.baseline,
+        suffix,
     )
-    name = inputs.name(platform)
     description = (
-        f"On {name}, items {practice.phrase.format(level=shown_level)} are associated with "
-        f"{impact.number(impact.estimate)} {metric_label(row)} compared with the platform's other items "
-        f"({impact.interval} {impact.number(impact.lower)} to {impact.number(impact.upper)}; "
-        f"n = {contrast.best_n} vs {contrast.rest_n}; {_test_numbers(row)} across "
-        f"{len(row['level_summaries'])} levels). This is {ASSOCIATION_CAVEAT}: "
-        "other differences between these items may contribute."
+        finding.format(impact.number(impact.estimate))
+        + f" ({impact.interval} {impact.number(impact.lower)} to {impact.number(impact.upper)}; "
+        f"n = {contrast.level_n} vs {contrast.rest_n}; {_test_numbers(row)} across {len(levels)} levels). "
+        f"This is {ASSOCIATION_CAVEAT}: other differences between these items may contribute."
     )
+    moving = contrast.rest_n if contrast.favoured else contrast.level_n
     return Draft(
         insight_type=practice.insight_type,
         workspace_id=inputs.workspace_id,
         platform=platform,
-        subject=f"{feature}={contrast.best}",
-        title=practice.title.format(platform=name, level=shown_level),
+        subject=f"{feature}{'=' if contrast.favoured else '!='}{contrast.level}",
+        title=title.format(level=shown_level) + _where(inputs, platform),
         description=description,
         impact=impact,
         relative_effect=relative,
-        reach_share=contrast.rest_n / max(1, inputs.items_with(row["metric"])),
+        reach_share=moving / max(1, inputs.items_with(row["metric"])),
         difficulty=practice.difficulty,
         evidence={
             "metric": row["metric"],
-            "best_level": contrast.best,
-            "best_mean": contrast.best_mean,
+            "level": contrast.level,
+            "favoured": contrast.favoured,
+            "level_mean": contrast.level_mean,
             "rest_mean": contrast.rest_mean,
-            "difference": contrast.difference,
-            "difference_ci": [contrast.lower, contrast.upper],
+            "gain": contrast.gain,
+            "gain_ci": [contrast.lower, contrast.upper],
             "welch_df": contrast.df,
-            "best_n": contrast.best_n,
+            "level_n": contrast.level_n,
             "rest_n": contrast.rest_n,
             "adjusted_p_value": row["adjusted_p_value"],
             "effect_size": row["effect_size"],
             "effect_size_name": row["effect_size_name"],
-            "levels": row["level_summaries"],
+            "levels": levels,
         },
         sources=[source(CORRELATIONS, row, CORRELATION_KEY)],
     )
 
 
 def length_practices(inputs: InsightInputs) -> list[Draft]:
-    """Longer or shorter videos, titles, descriptions per platform, from significant Pearson
-    correlations; the interval of r becomes an effect per standard deviation of the feature."""
-    rows = inputs.correlations
-    platforms = set(inputs.items["platform"].dropna())
-    rows = rows[
-        rows["feature"].isin(list(LENGTH_FEATURES))
-        & (rows["method"] == "pearson")
-        & rows["scope"].isin(list(platforms))
-        & rows["is_significant"]
-    ]
-    drafts = []
-    for (scope, feature), records in _preferred(rows, ["scope", "feature"]):
-        for row in records:
-            draft = _length_draft(inputs, row, str(scope), str(feature))
-            if draft is not None:
-                drafts.append(draft)
-                break
-    return drafts
+    """Longer or shorter videos, titles, descriptions, overall and per platform, from significant
+    Pearson correlations; the interval of r becomes an effect per standard deviation of the feature."""
+    return _qualifying(inputs, list(LENGTH_FEATURES), ("pearson",), _length_draft)
 
 
-def _length_draft(inputs: InsightInputs, row: Mapping[str, Any], platform: str, feature: str) -> Draft | None:
+def _scope_items(inputs: InsightInputs, platform: str | None) -> pd.DataFrame:
+    return inputs.items if platform is None else inputs.items[inputs.items["platform"] == platform]
+
+
+def _scaled_pairs(inputs: InsightInputs, platform: str | None, feature: str, metric: str) -> pd.DataFrame:
+    """The items the correlation used, with the metric as its scope had it (centred within
+    platform for the overall scope)."""
+    pairs = _scope_items(inputs, platform)[["platform", feature, metric]].dropna()
+    pairs = pairs.assign(**{feature: pairs[feature].astype(float), metric: pairs[metric].astype(float)})
+    if platform is None:
+        centred = pairs[metric] - pairs.groupby("platform")[metric].transform("mean")
+        pairs = pairs.assign(**{metric: centred})
+    return pairs
+
+
+def _length_draft(
+    inputs: InsightInputs, row: Mapping[str, Any], platform: str | None, feature: str
+) -> Draft | None:
     r, low, high = (
         finite(row[c])
         for c in ("correlation_coefficient", "confidence_interval_lower", "confidence_interval_upper")
     )
     if r is None or low is None or high is None or not excludes(low, high):
         return None
-    items = inputs.items[inputs.items["platform"] == platform]
-    pairs = items[[feature, row["metric"]]].astype(float).dropna()
+    pairs = _scaled_pairs(inputs, platform, feature, row["metric"])
     if len(pairs) < 3:
         return None
     sd_x, sd_y = float(pairs[feature].std()), float(pairs[row["metric"]].std())
     if not (sd_x > 0 and sd_y > 0):
         return None
-    longer = r > 0
     spec = LENGTH_FEATURES[feature]
-    way = "longer" if longer else "shorter"
+    way = "longer" if r > 0 else "shorter"
     # Moving one SD in the recommended direction: |r| SDs of the metric (the interval likewise).
     gains = sorted(abs(v) * sd_y for v in (low, high))
     impact, relative = metric_impact(
@@ -301,10 +384,9 @@ def _length_draft(inputs: InsightInputs, row: Mapping[str, Any], platform: str, 
         abs(r) * sd_y,
         gains[0],
         gains[1],
-        float(pairs[row["metric"]].mean()),
+        float(_scope_items(inputs, platform)[row["metric"]].mean()),
         f" per {sd_x:,.0f} {spec.unit} {way}",
     )
-    name = inputs.name(platform)
     partial = _partial_coefficient(inputs, platform, row["metric"], feature)
     held = ""
     if partial is not None:
@@ -314,10 +396,11 @@ def _length_draft(inputs: InsightInputs, row: Mapping[str, Any], platform: str, 
             f"(95% CI {partial['ci_lower']:+.2f} to {partial['ci_upper']:+.2f})."
         )
     description = (
-        f"On {name}, {way} {spec.noun} are associated with higher {metric_label(row)}: "
+        f"{_among(inputs, platform)} with {way} {spec.noun} are associated with higher {metric_label(row)}: "
         f"{impact.number(impact.estimate)} per standard deviation ({sd_x:,.0f} {spec.unit}) {way} "
         f"({impact.interval} {impact.number(impact.lower)} to {impact.number(impact.upper)}; "
-        f"Pearson r = {r:.2f}, {_test_numbers(row)}, n = {row['sample_size']}).{held} A linear "
+        f"Pearson r = {r:.2f}, {format_p(row['adjusted_p_value'], 'BH-adjusted')}, n = {row['sample_size']})."
+        f"{held} A linear "
         f"association over the range you publish; this is {ASSOCIATION_CAVEAT}."
     )
     return Draft(
@@ -325,7 +408,7 @@ def _length_draft(inputs: InsightInputs, row: Mapping[str, Any], platform: str, 
         workspace_id=inputs.workspace_id,
         platform=platform,
         subject=f"{feature}:{way}",
-        title=f"Try {way} {spec.noun} on {name}",
+        title=f"Try {way} {spec.noun}" + _where(inputs, platform),
         description=description,
         impact=impact,
         relative_effect=relative,
@@ -351,19 +434,16 @@ IMPORTANCE_KEY = ("analysis_date", "workspace_id", "scope", "metric", "feature")
 
 
 def _partial_coefficient(
-    inputs: InsightInputs, platform: str, metric: str, feature: str
+    inputs: InsightInputs, platform: str | None, metric: str, feature: str
 ) -> dict[str, Any] | None:
-    """The feature's row in the platform's importance model for the metric, when it was fitted."""
+    """The feature's row in the importance model of the scope and metric, when it was fitted."""
     rows = inputs.importance
-    match = rows[(rows["scope"] == platform) & (rows["metric"] == metric) & (rows["feature"] == feature)]
+    scope = platform or IMPORTANCE_OVERALL_SCOPE
+    match = rows[(rows["scope"] == scope) & (rows["metric"] == metric) & (rows["feature"] == feature)]
     for row in match.to_dict("records"):
-        numbers = [finite(row[c]) for c in ("coefficient", "ci_lower", "ci_upper")]
-        if all(v is not None for v in numbers):
-            return {
-                **{k: row[k] for k in IMPORTANCE_KEY},
-                **dict(zip(("coefficient", "ci_lower", "ci_upper"), numbers, strict=True)),
-                "rank": row["rank"],
-            }
+        numbers = dict(zip(NUMBERS, (finite(row[c]) for c in NUMBERS), strict=True))
+        if all(v is not None for v in numbers.values()):
+            return {**{k: row[k] for k in IMPORTANCE_KEY}, **numbers, "rank": row["rank"]}
     return None
 
 
@@ -375,48 +455,46 @@ def platform_mix(inputs: InsightInputs) -> list[Draft]:
     rows = inputs.platform_comparisons
     rows = rows[(rows["comparison"] == "metric_by_platform") & rows["is_significant"]]
     for _, records in _preferred(rows, ["workspace_id"]):
-        for row in records:
-            draft = _platform_draft(inputs, row)
-            if draft is not None:
-                return [draft]
+        draft = next((d for row in records if (d := _platform_draft(inputs, row))), None)
+        return [draft] if draft is not None else []
     return []
 
 
 def _platform_draft(inputs: InsightInputs, row: Mapping[str, Any]) -> Draft | None:
-    contrast = best_versus_rest(row["per_platform"] or [])
-    if contrast is None or not excludes(contrast.lower, contrast.upper) or contrast.difference <= 0:
+    contrast = level_versus_rest(row["per_platform"] or [])
+    if contrast is None or not _qualifies(contrast):
         return None
     impact, relative = metric_impact(
         row,
-        contrast.difference,
+        contrast.gain,
         contrast.lower,
         contrast.upper,
         contrast.rest_mean,
         " vs your other platforms",
     )
-    name = inputs.name(contrast.best)
+    name = inputs.name(contrast.level)
     description = (
         f"{name} items are associated with {impact.number(impact.estimate)} {metric_label(row)} compared "
         f"with the items on your other platforms ({impact.interval} {impact.number(impact.lower)} to "
-        f"{impact.number(impact.upper)}; n = {contrast.best_n} vs {contrast.rest_n}; Kruskal-Wallis "
+        f"{impact.number(impact.upper)}; n = {contrast.level_n} vs {contrast.rest_n}; Kruskal-Wallis "
         f"{format_p(row['adjusted_p_value'], 'BH-adjusted')}). Platforms differ in audience and formats, "
         f"so this says where your content does best, not what a move would cause: {ASSOCIATION_CAVEAT}."
     )
     return Draft(
         insight_type="platform_mix",
         workspace_id=inputs.workspace_id,
-        platform=contrast.best,
+        platform=contrast.level,
         subject="best_platform",
         title=f"Put more of your effort into {name}",
         description=description,
         impact=impact,
         relative_effect=relative,
-        reach_share=contrast.rest_n / max(1, contrast.rest_n + contrast.best_n),
+        reach_share=contrast.rest_n / max(1, contrast.rest_n + contrast.level_n),
         difficulty="high",
         evidence={
             "metric": row["metric"],
-            "best_platform": contrast.best,
-            "best_mean": contrast.best_mean,
+            "best_platform": contrast.level,
+            "best_mean": contrast.level_mean,
             "rest_mean": contrast.rest_mean,
             "difference_ci": [contrast.lower, contrast.upper],
             "adjusted_p_value": row["adjusted_p_value"],

@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext
 from dagster_project.analytics.insights import ReportedInsight, generate_insights, report
 from dagster_project.analytics_io.insight_inputs import read_day, read_previous_reports
 from dagster_project.analytics_io.insight_rows import INSIGHT_COLUMNS, insight_rows
+from dagster_project.analytics_io.rows import Row
 from dagster_project.analytics_io.store import replace_day
 from dagster_project.config import get_settings
 from dagster_project.defs.analytics.assets import (
@@ -30,6 +31,8 @@ from dagster_project.defs.analytics.trend_assets import AGE_BENCHMARKS, ANOMALIE
 from dagster_project.defs.partitions import daily_partitions, partition_days
 from dagster_project.defs.resources import PostgresResource
 from dagster_project.defs.retries import retry_transient_database_errors
+from dagster_project.plots.insights import insights_figure
+from dagster_project.plots.render import image_metadata
 from dagster_project.warehouse.database import connect
 
 GROUP = "insights"
@@ -55,7 +58,7 @@ def _top_table(reported: list[ReportedInsight]) -> str:
     return "\n".join(lines)
 
 
-def _metadata(written: Written) -> dict:
+def _metadata(written: Written, last_rows: list[Row]) -> dict:
     last_day, last = written[-1]
     statuses = Counter(item.status for _, reported in written for item in reported)
     per_day = "\n".join(
@@ -65,7 +68,7 @@ def _metadata(written: Written) -> dict:
         + " |"
         for day, reported in written
     )
-    return {
+    metadata = {
         "days": len(written),
         "rows": sum(len(reported) for _, reported in written),
         **{status: statuses.get(status, 0) for status in STATUSES},
@@ -78,6 +81,11 @@ def _metadata(written: Written) -> dict:
         ),
         "top_insights": dg.MetadataValue.md(_top_table(last)),
     }
+    if last_rows:
+        metadata["top_insights_plot"] = image_metadata(
+            insights_figure(last_rows), f"top optimisation insights by priority score, {last_day}"
+        )
+    return metadata
 
 
 @dg.asset(
@@ -109,6 +117,7 @@ def optimization_insights(
         settings = get_settings()
         days = partition_days(context)
         written: Written = []
+        rows: list[Row] = []
         for number, day in enumerate(days, start=1):
             with connect(warehouse.url()) as conn:
                 workspaces = read_day(conn, day, config.days, settings.LOW_PERFORMANCE_THRESHOLD)
@@ -127,4 +136,4 @@ def optimization_insights(
                 f"{statuses['unchanged']} unchanged"
             )
             written.append((day, reported))
-        return dg.MaterializeResult(metadata=_metadata(written))
+        return dg.MaterializeResult(metadata=_metadata(written, rows))
