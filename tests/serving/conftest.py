@@ -15,6 +15,8 @@ from dagster_project.config import AnalyticsSettings
 from dagster_project.serving.app import create_app
 from dagster_project.serving.auth import IssuedKey, create_api_key
 from dagster_project.warehouse.database import connect
+from tests.conftest import create_scratch_database, drop_database
+from tests.serving.reads_warehouse import ReadsWarehouse, build_reads_warehouse
 
 WORKSPACE = "acme"
 OTHER_WORKSPACE = "beta"
@@ -58,3 +60,14 @@ def other_headers(issue_key: IssueKey) -> dict[str, str]:
 @pytest.fixture
 def admin_headers(issue_key: IssueKey) -> dict[str, str]:
     return _headers(issue_key(WORKSPACE, is_admin=True, label="tests (admin)"))
+
+
+@pytest.fixture(scope="package")
+def reads_warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadsWarehouse]:
+    """A small built warehouse with analysis results, shared by the read tests (built once per
+    worker, in its own scratch database: the per-test cleanup of ``db`` does not touch it)."""
+    url = create_scratch_database(server_url, "perf_reads")
+    try:
+        yield build_reads_warehouse(url, tmp_path_factory.mktemp("reads_warehouse"))
+    finally:
+        drop_database(url)
