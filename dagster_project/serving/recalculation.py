@@ -81,12 +81,12 @@ def request_recalculation(
         raise RecalculationError(f"start {start} is after end {end}")
     if end >= today:
         raise RecalculationError(f"end {end} is not a finished day (today is {today} UTC)")
+    first = job.partitions_def.get_first_partition_key()
+    if first is None or start.isoformat() < first:
+        raise RecalculationError(f"start {start} is before the first partition {first}")
     partition_keys = job.partitions_def.get_partition_keys_in_range(
         dg.PartitionKeyRange(start.isoformat(), end.isoformat())
     )
-    if not partition_keys or partition_keys[0] != start.isoformat():
-        first = job.partitions_def.get_first_partition_key()
-        raise RecalculationError(f"start {start} is before the first partition {first}")
     asset_keys = sorted(job.asset_layer.executable_asset_keys)
     backfill = PartitionBackfill.from_asset_partitions(
         backfill_id=make_new_backfill_id(),
