@@ -287,3 +287,54 @@ def db(action: Annotated[str, typer.Argument(help="url | stop")] = "url") -> Non
 
 if __name__ == "__main__":
     app()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for all).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (each opens its own connections).")] = 1,
+) -> None:
+    """Start the REST API (uvicorn) on the warehouse; OpenAPI docs under /docs."""
+    import uvicorn
+
+    console.print(f"REST API on [bold]http://{host}:{port}/analytics[/] (docs: http://{host}:{port}/docs)")
+    uvicorn.run("dagster_project.serving.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+api_key_app = typer.Typer(help="Create and revoke REST API keys (stored hashed).", no_args_is_help=True)
+app.add_typer(api_key_app, name="api-key")
+
+
+@api_key_app.command("create")
+def api_key_create(
+    workspace: Annotated[str, typer.Option(help="Workspace the key reads and writes.")],
+    admin: Annotated[bool, typer.Option(help="May call the /analytics/admin endpoints.")] = False,
+    label: Annotated[str | None, typer.Option(help="Who or what the key is for.")] = None,
+) -> None:
+    """Create a key and print its token once (only its hash is stored): send it as X-API-Key."""
+    from dagster_project.serving.auth import create_api_key
+    from dagster_project.warehouse.database import connect, resolve_database_url
+
+    with connect(resolve_database_url()) as conn:
+        issued = create_api_key(conn, workspace, is_admin=admin, label=label)
+    kind = "admin key" if admin else "key"
+    console.print(
+        f"{kind} [bold]{issued.caller.key_id}[/] for workspace {workspace}; the token is shown once:"
+    )
+    typer.echo(issued.token)
+
+
+@api_key_app.command("revoke")
+def api_key_revoke(key: Annotated[str, typer.Argument(help="Key id, or the whole token.")]) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    from dagster_project.serving.auth import key_id_of, revoke_api_key
+    from dagster_project.warehouse.database import connect, resolve_database_url
+
+    key_id = key_id_of(key) or key
+    with connect(resolve_database_url()) as conn:
+        revoked = revoke_api_key(conn, key_id)
+    if not revoked:
+        console.print(f"no active key {key_id}")
+        raise typer.Exit(1)
+    console.print(f"key {key_id} revoked")

@@ -6,7 +6,10 @@ import hashlib
 import logging
 
 import pytest
+from typer.testing import CliRunner
 
+from dagster_project import cli
+from dagster_project.config import get_settings
 from dagster_project.serving.auth import issue_key, key_id_of, revoke_api_key
 from dagster_project.warehouse.database import connect
 
@@ -112,3 +115,29 @@ def test_tokens_are_never_logged(api_client, issue_key, caplog):
 
     assert key.caller.key_id in caplog.text  # the key is named by its id ...
     assert key.token.split(".", 1)[1] not in caplog.text  # ... never by its secret
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch):
+    """The CLI reads the test database from the environment (settings are cached per process)."""
+    monkeypatch.setenv("DATABASE_URL", settings.DATABASE_URL.get_secret_value())
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_cli_creates_a_key_that_works_and_revokes_it(cli_env, api_client):
+    runner = CliRunner()
+
+    created = runner.invoke(cli.app, ["api-key", "create", "--workspace", "acme", "--label", "cli test"])
+
+    assert created.exit_code == 0, created.output
+    token = created.output.strip().splitlines()[-1]
+    headers = {"X-API-Key": token}
+    assert api_client.get(STATUS, headers=headers).json()["workspace_id"] == "acme"
+    assert api_client.delete("/analytics/admin/cleanup", headers=headers).status_code == 403
+
+    revoked = runner.invoke(cli.app, ["api-key", "revoke", token])
+    assert revoked.exit_code == 0, revoked.output
+    assert api_client.get(STATUS, headers=headers).status_code == 401
+    assert runner.invoke(cli.app, ["api-key", "revoke", key_id_of(token)]).exit_code == 1
