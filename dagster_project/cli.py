@@ -285,10 +285,6 @@ def db(action: Annotated[str, typer.Argument(help="url | stop")] = "url") -> Non
         console.print(resolve_database_url(settings))
 
 
-if __name__ == "__main__":
-    app()
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for all).")] = "127.0.0.1",
@@ -338,3 +334,7 @@ def api_key_revoke(key: Annotated[str, typer.Argument(help="Key id, or the whole
         console.print(f"no active key {key_id}")
         raise typer.Exit(1)
     console.print(f"key {key_id} revoked")
+
+
+if __name__ == "__main__":
+    app()
