@@ -6,11 +6,11 @@
 :mod:`~dagster_project.analytics.insights_content` for the types).
 
 Not repeating an insight day after day: every insight has a stable ``insight_id`` (type, scope,
-subject) and an ``evidence_hash`` of what a reader is shown (title, priority, impact with its
-interval at display precision, affected content). :func:`report` compares it with the insight's
-latest report of the previous ``REPEAT_AFTER_DAYS`` days: ``new`` when there is none, ``unchanged``
-when the hash is the same, ``updated`` otherwise; ``first_reported_date`` carries over while the
-insight persists. Readers list new and updated insights by default.
+subject) and an ``evidence_hash`` of the conclusion a reader is shown (title, priority, affected
+content, impact and interval in steps of 5%, or 0.5 pp for rates). :func:`report` compares it
+with the insight's latest report of the previous ``REPEAT_AFTER_DAYS`` days: ``new`` when there
+is none, ``unchanged`` when the hash is the same, ``updated`` otherwise; ``first_reported_date``
+carries over while the insight persists. Readers list new and updated insights by default.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ __all__ = [
 
 Status = Literal["new", "updated", "unchanged"]
 REPEAT_AFTER_DAYS = 7  # an insight absent for longer is new again when it returns
+# Impact changes below one step (5% of a relative impact, 0.5 percentage points of a rate) do not
+# count as new evidence.
+EVIDENCE_STEPS = {"relative": 0.05, "points": 0.005}
 PER_PLATFORM_LIMIT = 3  # single-item insights (rising, decaying, anomalies) per type and platform
 
 
@@ -75,14 +78,19 @@ def generate_insights(inputs: InsightInputs) -> list[OptimizationInsight]:
 
 
 def evidence_hash(insight: OptimizationInsight) -> str:
-    """sha256 of what a reader is shown; description and raw numbers are details below it."""
+    """sha256 of the conclusion a reader is shown: title, priority, affected content and the impact
+    with its interval in EVIDENCE_STEPS (so a trailing window moving by a day does not make a
+    +69% into news as +70%); the description and the raw numbers are details below it."""
+    impact = insight.impact
+    step = EVIDENCE_STEPS[impact.kind]
     shown = [
         insight.insight_type,
         insight.insight_id,
         insight.title,
         insight.priority,
-        insight.impact_prediction,
         sorted(insight.affected_content),
+        impact.unit,
+        [round(value / step) for value in (impact.estimate, impact.lower, impact.upper)],
     ]
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode("utf-8")).hexdigest()
 
