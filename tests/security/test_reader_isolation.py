@@ -92,7 +92,8 @@ KNOWN = {
     "bi.trending_content",
     "bi.content_performance_history",
 }
-MAPPING_TABLE = "raw.workspace_access"  # who reads what: refused to readers
+# Who reads what, and the REST API's key hashes: refused to readers.
+REFUSED_TABLES = frozenset({"raw.workspace_access", "raw.api_keys"})
 KNOWN_MATERIALIZED_VIEWS = {
     "marts.mv_dashboard_overview",
     "marts.mv_platform_daily_metrics",
@@ -122,7 +123,7 @@ class Relation:
         """Readable by the reader, showing only its workspaces."""
         if self.schema == "bi":
             return self.kind == "v"
-        if self.qualified == MAPPING_TABLE:
+        if self.qualified in REFUSED_TABLES:
             return False
         return (
             self.schema in FILTERED_TABLE_SCHEMAS

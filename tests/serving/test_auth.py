@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -12,6 +13,7 @@ from dagster_project import cli
 from dagster_project.config import get_settings
 from dagster_project.serving.auth import issue_key, key_id_of, revoke_api_key
 from dagster_project.warehouse.database import connect
+from tests.test_row_level_security import _with_user, login_role  # noqa: F401  (fixture)
 
 STATUS = "/analytics/system/status"
 
@@ -141,3 +143,16 @@ def test_cli_creates_a_key_that_works_and_revokes_it(cli_env, api_client):
     assert revoked.exit_code == 0, revoked.output
     assert api_client.get(STATUS, headers=headers).status_code == 401
     assert runner.invoke(cli.app, ["api-key", "revoke", key_id_of(token)]).exit_code == 1
+
+
+def test_bi_readers_cannot_read_the_key_table(settings, issue_key, login_role):  # noqa: F811
+    issue_key("acme")
+    reader = login_role("perf_reader")
+    with connect(settings.DATABASE_URL.get_secret_value()) as conn:
+        conn.execute("insert into raw.workspace_access values (%s, 'acme')", (reader,))
+
+    with (
+        psycopg.connect(_with_user(settings.DATABASE_URL.get_secret_value(), reader)) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("select key_hash from raw.api_keys")
