@@ -96,7 +96,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     _current_workspaces(BI_ONLY)
     op.execute("drop table raw.api_keys")
-    op.execute(f"revoke select on alembic_version from {API}")
+    op.execute("revoke select on alembic_version from perf_api")
     # Roles are cluster-wide: other databases may still use perf_api (its memberships go with it).
     op.execute(
         f"""
