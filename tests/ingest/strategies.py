@@ -491,10 +491,17 @@ def cases(
 
 @st.composite
 def case_batches(
-    draw: st.DrawFn, min_size: int = 1, max_size: int = 20, hostile: float = 0.6, id_prefix: str = "id"
+    draw: st.DrawFn,
+    min_size: int = 1,
+    max_size: int = 20,
+    hostile: float = 0.6,
+    id_prefix: str = "id",
+    first_minute: int = 0,
 ) -> list[Case]:
-    """Records with distinct snapshot keys (capture minute = position), plus planted exact
-    duplicates of earlier records, which must be rejected when the original is accepted."""
+    """Records with distinct snapshot keys (capture minute = ``first_minute`` + position), plus
+    planted exact duplicates of earlier records, which must be rejected when the original is
+    accepted. Batches loaded together need disjoint minutes: a benign odd content_id replaces the
+    ``id_prefix`` id, so two batches may share an id and then must not share a capture time."""
     size = draw(st.integers(min_size, max_size))
     batch: list[Case] = []
     for index in range(size):
@@ -511,7 +518,7 @@ def case_batches(
                 )
             )
             continue
-        captured = DAY_START + dt.timedelta(minutes=index, seconds=draw(st.integers(0, 59)))
+        captured = DAY_START + dt.timedelta(minutes=first_minute + index, seconds=draw(st.integers(0, 59)))
         batch.append(draw(cases(captured=captured, content_id=f"{id_prefix}-{index}", hostile=hostile)))
     return batch
 

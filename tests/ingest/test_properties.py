@@ -322,7 +322,7 @@ def _is_flat(payload: str) -> bool:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     jsonl_batch=rs.case_batches(max_size=25),
-    csv_batch=rs.case_batches(max_size=25, id_prefix="csv"),
+    csv_batch=rs.case_batches(max_size=25, id_prefix="csv", first_minute=60),
     broken=broken_jsonl,
     chunk_rows=st.integers(3, 40),
 )
