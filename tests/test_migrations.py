@@ -1,4 +1,4 @@
-"""Migrations: one head; upgrade creates the raw schema and the analytics result tables, downgrade
+"""Migrations: one head; upgrade creates the raw schema, the analytics result tables and the serving tables (API keys, asset generations), downgrade
 removes them, upgrade again works."""
 
 from __future__ import annotations
@@ -42,21 +42,24 @@ def _raw_objects(url: str) -> dict[str, list[str]]:
 
 def test_single_head() -> None:
     heads = ScriptDirectory.from_config(migrate.alembic_config("postgresql://unused/x")).get_heads()
-    assert heads == ["0005"]
+    assert heads == ["0008"]
 
 
 def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     migrate.upgrade(empty_database)
     upgraded = _raw_objects(empty_database)
-    assert migrate.current_revision(empty_database) == "0005"
+    assert migrate.current_revision(empty_database) == "0008"
     assert upgraded["tables"] == [
         "analytics.ab_test_performance:r",
         "analytics.correlation_analysis_results:r",
         "analytics.experiments:r",
         "analytics.feature_importance_results:r",
+        "analytics.optimization_insights:r",
         "analytics.performance_anomalies:r",
         "analytics.platform_comparison_results:r",
         "analytics.trend_analysis_results:r",
+        "raw.api_keys:r",
+        "raw.asset_generations:r",
         "raw.content:r",
         "raw.engagement_snapshots:p",
         "raw.ingest_log:r",
@@ -65,7 +68,8 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     ]
     assert "raw.engagement_snapshots:reader_workspace" in upgraded["policies"]
     assert "analytics.ab_test_performance:reader_workspace" in upgraded["policies"]
-    assert len(upgraded["policies"]) == 4 + 5 + 2
+    assert "analytics.optimization_insights:reader_workspace" in upgraded["policies"]
+    assert len(upgraded["policies"]) == 4 + 5 + 2 + 1
 
     migrate.downgrade(empty_database, "0003")
     without_results = _raw_objects(empty_database)
