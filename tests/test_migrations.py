@@ -1,5 +1,5 @@
-"""Migrations: one head; upgrade creates the raw schema, the analytics result tables and the serving tables (API keys, asset generations), downgrade
-removes them, upgrade again works."""
+"""Migrations: one head; upgrade creates the raw schema, the analytics result tables and the
+serving tables (API keys, asset generations), downgrade removes them, upgrade again works."""
 
 from __future__ import annotations
 
