@@ -2,11 +2,14 @@
 published reference detectors (their per-file raw scores, normalised with the same realTweets
 S_null = -33 and S_perfect = +33), plus synthetic checks of the detector itself.
 
-Measured when written (robust z gated at 3.5 plus the anomaly-likelihood layer): 78.30 at the default
-threshold 3.5, 80.13 at the best swept threshold (4.10), 77.14 with leave-one-file-out thresholds.
-All three beat 13 of NAB's 14 reference detectors on these files, CAD OSE (74.48) included, but not
-ARTime (81.84): the test asserts that honest bound, not a win. See ``benchmarks/nab_realtweets.py``
-and the detector's module docstring (which lists what was tuned on these files).
+Measured when written (robust z gated at 3.5, anomaly likelihood of the half-hour mean of the raw-volume
+|z|, four-week baseline): 79.30 at the default threshold 3.5, 82.88 at the best swept threshold (4.85:
+one threshold for the corpus, as NAB chooses it for its reference detectors) and 82.71 with
+leave-one-file-out thresholds. The swept and leave-one-out scores beat all 14 of NAB's reference
+detectors on these files, ARTime (81.84) included; the default threshold beats all but ARTime. These
+are scores on the files the design was chosen on (the detector's module docstring lists what was
+tuned after seeing them); leave-one-out is honest about the threshold only. See
+``benchmarks/nab_realtweets.py``.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ from dagster_project.analytics.window_scoring import (
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nab_realtweets"
 SWEEP = np.round(np.arange(2.0, 8.001, 0.05), 2)  # as in benchmarks/nab_realtweets.py
-# the reference our scores do not beat on realTweets (normalised 81.84)
-NOT_BEATEN = {"ARTime"}
+# the reference the a-priori threshold 3.5 does not beat on realTweets (normalised 81.84)
+NOT_BEATEN_AT_DEFAULT = {"ARTime"}
 
 
 @cache
@@ -78,12 +81,14 @@ def test_reference_normalisation_matches_the_readme() -> None:
 def test_default_threshold_score() -> None:
     result = _score_at(DEFAULT_PARAMETERS.threshold)
     assert (result.null_score, result.perfect_score) == (-33.0, 33.0)
-    assert result.normalized is not None and result.normalized > 78.0  # measured 78.30
+    assert result.normalized is not None and result.normalized > 79.0  # measured 79.30
     assert result.true_positives >= 30  # measured 31 of 33 windows
     reference = _reference_normalised()
     for name, score in reference.items():
-        if name not in NOT_BEATEN:
+        if name not in NOT_BEATEN_AT_DEFAULT:
             assert result.normalized > score, name
+    # the honest gap: without the corpus threshold sweep, ARTime stays ahead
+    assert result.normalized < reference["ARTime"]
 
 
 @cache
@@ -91,30 +96,28 @@ def _sweep() -> tuple[CorpusScore, ...]:
     return tuple(_score_at(float(t)) for t in SWEEP)
 
 
-def test_swept_score_beats_the_reference_detectors_except_artime() -> None:
+def test_swept_score_beats_every_reference_detector() -> None:
+    """One threshold for the whole corpus, chosen by a sweep: how NAB sets its reference detectors'."""
     best = max(_sweep(), key=lambda r: r.raw_score)
-    assert best.normalized is not None and best.normalized > 80.0  # measured 80.13 at threshold 4.10
+    assert best.normalized is not None and best.normalized > 82.5  # measured 82.88 at threshold 4.85
+    assert best.true_positives >= 31 and best.false_positives <= 35  # measured 31 of 33, 32
     reference = _reference_normalised()
-    for name, score in reference.items():
-        if name not in NOT_BEATEN:
-            assert best.normalized > score, name
-    # the honest gap: ARTime stays ahead on these files even with the threshold fitted to them
     assert reference["ARTime"] == pytest.approx(81.84, abs=0.005)
-    assert best.normalized < reference["ARTime"]
+    for name, score in reference.items():
+        assert best.normalized > score, name
 
 
-def test_leave_one_file_out_threshold_beats_cad_ose() -> None:
+def test_leave_one_file_out_threshold_beats_every_reference_detector() -> None:
     """Each file scored at the sweep threshold that is best on the other nine files."""
     sweep = _sweep()
     per_file = np.array([[f.raw_score for f in result.files] for result in sweep])
     totals = per_file.sum(axis=1)
     held_out = [sweep[int(np.argmax(totals - per_file[:, k]))].files[k] for k in range(per_file.shape[1])]
     result = combine_file_scores(held_out, sweep[0].profile)
-    assert result.normalized is not None and result.normalized > 77.0  # measured 77.14
-    reference = _reference_normalised()
-    for name, score in reference.items():
-        if name not in NOT_BEATEN:
-            assert result.normalized > score, name
+    assert result.normalized is not None and result.normalized > 82.0  # measured 82.71
+    assert len(held_out) == 10
+    for name, score in _reference_normalised().items():
+        assert result.normalized > score, name
 
 
 def test_scores_are_causal() -> None:
@@ -172,9 +175,9 @@ def test_injected_burst_is_alerted_once_and_early() -> None:
 
 
 def test_poisson_noise_around_a_daily_cycle_rarely_alerts() -> None:
-    """No anomaly at all: over 8 series x ~10 scored days the detector raises a handful of alerts (3
-    when written; the robust z alone on the square-root scale 6; on log1p, whose residuals widen at
-    night, 47; on raw counts 29)."""
+    """No anomaly at all: over 8 series x ~10 scored days the detector raises at most a handful of
+    alerts (none when written; the one-week-baseline likelihood version 3; the robust z alone on the
+    square-root scale 6; on log1p, whose residuals widen at night, 47; on raw counts 29)."""
     rng = np.random.default_rng(0)
     series = np.stack([_synthetic(rng) for _ in range(8)])
     alerts = sum(len(r.anomalies) for r in detect_streaming_anomalies(series))
@@ -183,7 +186,7 @@ def test_poisson_noise_around_a_daily_cycle_rarely_alerts() -> None:
 
 def test_moderate_bursts_are_found_early() -> None:
     """20 series, each with a 2-hour burst at twice the usual volume at a random time of day 10:
-    19 found within 30 minutes of the start and 2 other alerts when written."""
+    18 found within 30 minutes of the start and 2 other alerts when written."""
     rng = np.random.default_rng(1)
     series, starts = [], []
     for _ in range(20):
