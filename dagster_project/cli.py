@@ -286,6 +286,69 @@ def db(action: Annotated[str, typer.Argument(help="url | stop")] = "url") -> Non
 
 
 @app.command()
+def export(
+    export_format: Annotated[str, typer.Option("--format", "-f", help="json, csv or excel.")] = "excel",
+    timeframe: Annotated[str, typer.Option(help="7d, 30d, 90d or 1y, ending on --as-of.")] = "30d",
+    platform: Annotated[list[str] | None, typer.Option(help="Platform to keep (repeatable).")] = None,
+    content: Annotated[list[str] | None, typer.Option(help="Content id to keep (repeatable).")] = None,
+    table: Annotated[
+        list[str] | None, typer.Option(help="Table to export (repeatable; default all).")
+    ] = None,
+    workspace: Annotated[str | None, typer.Option(help="Only this workspace (default: all).")] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day of the timeframe (default: the latest data)."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File (json, excel) or directory (csv); default: DATA_DIR/exports/<name>."
+        ),
+    ] = None,
+) -> None:
+    """Export the analytics tables as JSON, CSV (one file per table) or Excel (sheets and charts)."""
+    from dagster_project.exports.filters import ExportFilters
+    from dagster_project.exports.formats import ExportFormat, export_to_path, file_name, prepare
+    from dagster_project.exports.reader import ExportReport
+    from dagster_project.warehouse.database import connect, resolve_database_url
+
+    try:
+        fmt = ExportFormat(export_format)
+        filters = ExportFilters(
+            timeframe=timeframe,  # type: ignore[arg-type]  (validated by ExportFilters)
+            platforms=tuple(platform or ()),
+            content_ids=tuple(content or ()),
+            workspace_id=workspace,
+            as_of=_day(as_of),
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    started = time.monotonic()
+    with connect(resolve_database_url()) as conn:
+        try:
+            filters, tables = prepare(conn, filters, tuple(table or ()))
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from error
+        name = file_name(fmt, filters, tables).removesuffix(".zip")
+        target = output or get_settings().DATA_DIR / "exports" / name
+        with Progress(
+            TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"), console=console
+        ) as bar:
+            tasks = {t.name: bar.add_task(t.name, total=None) for t in tables}
+            report = ExportReport(progress=lambda name, rows: bar.update(tasks[name], completed=rows))
+            files = export_to_path(conn, fmt, filters, tables, target, report, dt.datetime.now(dt.UTC))
+    summary = Table("table", "rows", title=f"{fmt.value} export, {filters.timeframe} to {filters.as_of}")
+    for t in tables:
+        summary.add_row(t.name, f"{report.rows.get(t.name, 0):,}")
+    console.print(summary)
+    size = sum(f.stat().st_size for f in files)
+    console.print(
+        f"wrote {sum(report.rows.values()):,} rows to {target} ({len(files)} files, {size:,} bytes) "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for all).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,

@@ -37,9 +37,9 @@ def prepare(
     conn: psycopg.Connection, filters: ExportFilters, table_names: tuple[str, ...] = ()
 ) -> tuple[ExportFilters, tuple[ExportTable, ...]]:
     """The filters with their as-of day, and the requested tables that exist (ValueError for an
-    unknown table name)."""
+    unknown table name). The as-of day is the latest day of the requested tables."""
     tables = existing_tables(conn, select_tables(table_names))
-    return resolve_as_of(conn, filters), tables
+    return resolve_as_of(conn, filters, tables), tables
 
 
 def _single_csv(fmt: ExportFormat, tables: tuple[ExportTable, ...]) -> bool:

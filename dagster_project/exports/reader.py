@@ -57,23 +57,27 @@ class ExportReport:
             self.progress(table, self.rows[table])
 
 
-def resolve_as_of(conn: psycopg.Connection, filters: ExportFilters) -> ExportFilters:
-    """The filters with ``as_of`` set: as given, else the latest metric day visible through ``conn``
-    within the filters' workspace (today, UTC, when there is none)."""
+def resolve_as_of(
+    conn: psycopg.Connection, filters: ExportFilters, tables: tuple[ExportTable, ...]
+) -> ExportFilters:
+    """The filters with ``as_of`` set: as given, else the latest day of the tables' date columns
+    visible through ``conn`` within the filters' workspace (an analysis day may come after the
+    last metric day); today (UTC) when they are empty."""
     if filters.as_of is not None:
         return filters
-    conditions: list[sql.Composable] = [sql.SQL("true")]
-    params: list[object] = []
-    if filters.workspace_id:
-        conditions.append(sql.SQL("workspace_id = %s"))
-        params.append(filters.workspace_id)
-    latest = conn.execute(
-        sql.SQL("select max(metric_date) from {} where {}").format(
-            sql.Identifier(HISTORY.schema, HISTORY.table), sql.SQL(" and ").join(conditions)
-        ),
-        params,
-    ).fetchone()[0]
-    return filters.on(latest or dt.datetime.now(dt.UTC).date())
+    dated = [t for t in tables if t.date_column]
+    if not dated:
+        return filters.on(dt.datetime.now(dt.UTC).date())
+    workspace = sql.SQL("workspace_id = %s") if filters.workspace_id else sql.SQL("true")
+    latest = sql.SQL(" union all ").join(
+        sql.SQL("select max({}) as day from {} where {}").format(
+            sql.Identifier(t.date_column), sql.Identifier(t.schema, t.table), workspace
+        )
+        for t in dated
+    )
+    params = [filters.workspace_id] * len(dated) if filters.workspace_id else []
+    day = conn.execute(sql.SQL("select max(day) from ({}) as days").format(latest), params).fetchone()[0]
+    return filters.on(day or dt.datetime.now(dt.UTC).date())
 
 
 def existing_tables(conn: psycopg.Connection, tables: tuple[ExportTable, ...]) -> tuple[ExportTable, ...]:

@@ -152,19 +152,20 @@ def test_content_filter_keeps_the_items_and_their_series(warehouse):
     assert len(tables["correlations"]) > 0  # not about content: kept whole
 
 
-def test_workspace_filter_and_its_latest_day(warehouse):
-    data, filters, _, _ = _export_bytes(
-        warehouse.url, ExportFormat.JSON, ExportFilters("1y", workspace_id="lab")
-    )
+def test_workspace_filter_and_the_latest_day_of_its_tables(warehouse):
+    lab = ExportFilters("1y", workspace_id="lab")
+    data, filters, _, _ = _export_bytes(warehouse.url, ExportFormat.JSON, lab)
     tables = json.loads(data)["tables"]
+    _, history_only, _, _ = _export_bytes(warehouse.url, ExportFormat.JSON, lab, ("performance_history",))
     with connect(warehouse.url) as conn:
-        latest = conn.execute(
+        latest_metric_day = conn.execute(
             "select max(metric_date) from marts.content_performance_history where workspace_id = 'lab'"
         ).fetchone()[0]
-    assert filters.as_of == latest < DAY
-    assert tables["performance_history"] and all(
-        r["workspace_id"] == "lab" for rows in tables.values() for r in rows
-    )
+
+    # The lab's experiments were analysed on DAY, after its last metric day.
+    assert filters.as_of == DAY and history_only.as_of == latest_metric_day < DAY
+    assert tables["performance_history"] and tables["ab_tests"]
+    assert all(r["workspace_id"] == "lab" for rows in tables.values() for r in rows)
 
 
 def test_excel_workbook_has_formatted_sheets_metadata_and_charts(warehouse, tmp_path):

@@ -1,0 +1,1 @@
+"""Serving: what the warehouse hands to people (exports)."""
