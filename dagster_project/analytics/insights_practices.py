@@ -565,7 +565,7 @@ def ab_winners(inputs: InsightInputs) -> list[Draft]:
 
 
 def _share_on(inputs: InsightInputs, platforms: Sequence[str]) -> float:
-    total = len(inputs.items)
-    if not platforms or total == 0:
-        return 1.0 if not platforms else 0.0
-    return float(inputs.items["platform"].isin(list(platforms)).sum()) / total
+    """Share of the window's items on ``platforms`` (all items when the platforms are unknown)."""
+    if not platforms:
+        return 1.0
+    return float(inputs.items["platform"].isin(list(platforms)).sum()) / max(1, len(inputs.items))
