@@ -44,9 +44,11 @@ router = APIRouter(prefix="/analytics", tags=["reads"])
 _UNAUTHORISED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage, "description": "Missing, invalid or revoked API key."}
 }
-_CONTENT_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_UNAUTHORISED,
-    404: {"model": ErrorMessage, "description": "The content is not in your workspace."},
+_UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorMessage, "description": "The body could not be read (e.g. not UTF-8)."}
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorMessage, "description": "The content is not in your workspace."}
 }
 
 
@@ -75,7 +77,7 @@ def _content_errors() -> Iterator[None]:
 @router.post(
     "/content/analyze",
     response_model=ContentAnalysis,
-    responses=_CONTENT_ERRORS,
+    responses={**_UNAUTHORISED, **_UNREADABLE_BODY, **_NOT_FOUND},
     summary="Analyse one content item: history, stored trends and anomalies, insights",
 )
 def analyze_content(body: ContentAnalysisRequest, session: Session) -> ContentAnalysis:
@@ -86,7 +88,7 @@ def analyze_content(body: ContentAnalysisRequest, session: Session) -> ContentAn
 @router.post(
     "/platform/insights",
     response_model=PlatformInsights,
-    responses=_UNAUTHORISED,
+    responses={**_UNAUTHORISED, **_UNREADABLE_BODY},
     summary="One platform: daily metrics against its benchmark, trends, associations, top items",
 )
 def platform_insights(body: PlatformInsightsRequest, session: Session) -> PlatformInsights:
@@ -96,7 +98,7 @@ def platform_insights(body: PlatformInsightsRequest, session: Session) -> Platfo
 @router.post(
     "/optimization/recommendations",
     response_model=Recommendations,
-    responses=_UNAUTHORISED,
+    responses={**_UNAUTHORISED, **_UNREADABLE_BODY},
     summary="The latest optimisation insights, highest priority first (new and updated by default)",
 )
 def recommendations(session: Session, body: RecommendationsRequest | None = None) -> Recommendations:
@@ -106,7 +108,7 @@ def recommendations(session: Session, body: RecommendationsRequest | None = None
 @router.post(
     "/content/compare",
     response_model=ContentComparison,
-    responses=_CONTENT_ERRORS,
+    responses={**_UNAUTHORISED, **_UNREADABLE_BODY, **_NOT_FOUND},
     summary="Compare content items metric by metric",
 )
 def compare_content(body: CompareRequest, session: Session) -> ContentComparison:
@@ -142,7 +144,7 @@ def trending(
 @router.get(
     "/realtime/metrics/{content_id}",
     response_model=RealtimeMetrics,
-    responses=_CONTENT_ERRORS,
+    responses={**_UNAUTHORISED, **_NOT_FOUND},
     summary="The latest snapshots of one item (tracked or ingested, before any build)",
 )
 def realtime_metrics(
