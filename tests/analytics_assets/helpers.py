@@ -6,14 +6,36 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dagster_project.analytics_io.daily import (
+    Thresholds,
+    ab_day,
+    correlation_day,
+    importance_day,
+    platform_day,
+)
 from dagster_project.analytics_io.experiments import EXPERIMENTS_FOLDER, TABLE_COLUMNS
+from dagster_project.analytics_io.frames import AnalysisWindow, prepare_features, read_content_features
+from dagster_project.analytics_io.insight_day import insight_day
+from dagster_project.analytics_io.insight_rows import INSIGHT_COLUMNS
+from dagster_project.analytics_io.rows import (
+    AB_COLUMNS,
+    CORRELATION_COLUMNS,
+    IMPORTANCE_COLUMNS,
+    PLATFORM_COLUMNS,
+    Row,
+)
+from dagster_project.analytics_io.series_frames import read_history
+from dagster_project.analytics_io.store import replace_day
+from dagster_project.analytics_io.trend_day import trend_day
+from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
+from dagster_project.config import get_settings
 from dagster_project.warehouse.database import connect
 from tests.ingest.landing_helpers import snapshot, write_csv
 
@@ -205,3 +227,37 @@ def day_checksum(url: str, table: str, day: dt.date) -> tuple[int, str]:
             f"from analytics.{table} where analysis_date = %s",
             (day,),
         ).fetchone()
+
+
+def write_all_results(
+    url: str, day: dt.date, thresholds: Thresholds, extra_anomalies: Sequence[Callable[[Row], Row]] = ()
+) -> None:
+    """Every analysis result table for ``day``, by the pipeline's own functions (the insights last:
+    they read the others). ``extra_anomalies`` derive more anomaly rows from the first one (e.g. for
+    a workspace whose few items have no unusual day)."""
+    window = AnalysisWindow.ending(day, 90)
+    with connect(url) as conn:
+        frame = prepare_features(read_content_features(conn, window), day)
+        options = {"min_items_per_creator": 5}
+        for table, columns, rows in (
+            (
+                "correlation_analysis_results",
+                CORRELATION_COLUMNS,
+                correlation_day(frame, window, thresholds, **options),
+            ),
+            (
+                "feature_importance_results",
+                IMPORTANCE_COLUMNS,
+                importance_day(frame, window, thresholds, bootstrap_resamples=20, **options),
+            ),
+            ("platform_comparison_results", PLATFORM_COLUMNS, platform_day(frame, window, thresholds)),
+            ("ab_test_performance", AB_COLUMNS, ab_day(conn, day, thresholds, window_days=90)[0]),
+        ):
+            replace_day(conn, table, day, columns, rows)
+        trends = trend_day(read_history(conn, window.start, day), day, 90, thresholds.min_sample_size)
+        replace_day(conn, "trend_analysis_results", day, TREND_COLUMNS, trends.trend_rows)
+        anomalies = [*trends.anomaly_rows, *(derive(trends.anomaly_rows[0]) for derive in extra_anomalies)]
+        replace_day(conn, "performance_anomalies", day, ANOMALY_COLUMNS, anomalies)
+    with connect(url) as conn:
+        insights = insight_day(conn, day, 90, get_settings().LOW_PERFORMANCE_THRESHOLD, run_id=None)
+        replace_day(conn, "optimization_insights", day, INSIGHT_COLUMNS, insights.rows)

@@ -12,20 +12,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from dagster_project.analytics_io.daily import ab_day, correlation_day, importance_day, platform_day
-from dagster_project.analytics_io.frames import AnalysisWindow, prepare_features, read_content_features
-from dagster_project.analytics_io.rows import (
-    AB_COLUMNS,
-    CORRELATION_COLUMNS,
-    IMPORTANCE_COLUMNS,
-    PLATFORM_COLUMNS,
-)
-from dagster_project.analytics_io.series_frames import read_history
-from dagster_project.analytics_io.store import replace_day
-from dagster_project.analytics_io.trend_day import trend_day
-from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
+from dagster_project.analytics_io.rows import Row
 from dagster_project.warehouse.database import connect
 from tests.analytics_assets.conftest import THRESHOLDS
+from tests.analytics_assets.helpers import write_all_results
 
 TABLES = (
     "ab_test_performance",
@@ -132,36 +122,19 @@ def _as(url: str, role: str) -> psycopg.Connection:
     return psycopg.connect(urlunsplit(parts._replace(netloc=netloc)))
 
 
+def _lab_anomaly(row: Row) -> Row:
+    """The lab workspace's few experiment items have no unusual day: give the reader one to see."""
+    return {
+        **row,
+        "workspace_id": "lab",
+        "series_level": "platform",
+        "platform": "tiktok",
+        "series_id": "tiktok",
+    }
+
+
 def _write_all_results(url: str) -> None:
-    window = AnalysisWindow.ending(DAY, 90)
-    with connect(url) as conn:
-        frame = prepare_features(read_content_features(conn, window), DAY)
-        for table, columns, rows in (
-            (
-                "correlation_analysis_results",
-                CORRELATION_COLUMNS,
-                correlation_day(frame, window, THRESHOLDS, min_items_per_creator=5),
-            ),
-            (
-                "feature_importance_results",
-                IMPORTANCE_COLUMNS,
-                importance_day(frame, window, THRESHOLDS, min_items_per_creator=5, bootstrap_resamples=20),
-            ),
-            ("platform_comparison_results", PLATFORM_COLUMNS, platform_day(frame, window, THRESHOLDS)),
-            ("ab_test_performance", AB_COLUMNS, ab_day(conn, DAY, THRESHOLDS, window_days=90)[0]),
-        ):
-            replace_day(conn, table, DAY, columns, rows)
-        trends = trend_day(read_history(conn, window.start, DAY), DAY, 90, THRESHOLDS.min_sample_size)
-        replace_day(conn, "trend_analysis_results", DAY, TREND_COLUMNS, trends.trend_rows)
-        # The lab workspace's few experiment items have no unusual day: give the reader one to see.
-        lab_anomaly = {
-            **trends.anomaly_rows[0],
-            "workspace_id": "lab",
-            "series_level": "platform",
-            "platform": "tiktok",
-            "series_id": "tiktok",
-        }
-        replace_day(conn, "performance_anomalies", DAY, ANOMALY_COLUMNS, [*trends.anomaly_rows, lab_anomaly])
+    write_all_results(url, DAY, THRESHOLDS, extra_anomalies=[_lab_anomaly])
 
 
 def test_reader_sees_only_its_workspaces_in_every_analytics_table(clean, login_role):

@@ -36,31 +36,17 @@ from psycopg import sql
 
 from dagster_project.analytics_io.daily import (
     Thresholds,
-    ab_day,
-    correlation_day,
-    importance_day,
-    platform_day,
 )
 from dagster_project.analytics_io.experiments import declaration_files, read_declarations, sync_declarations
-from dagster_project.analytics_io.frames import AnalysisWindow, prepare_features, read_content_features
-from dagster_project.analytics_io.rows import (
-    AB_COLUMNS,
-    CORRELATION_COLUMNS,
-    IMPORTANCE_COLUMNS,
-    PLATFORM_COLUMNS,
-)
-from dagster_project.analytics_io.series_frames import read_history
-from dagster_project.analytics_io.store import replace_day
-from dagster_project.analytics_io.trend_day import trend_day
-from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
+from dagster_project.analytics_io.insight_rows import INSIGHT_COLUMNS
 from dagster_project.config import AnalyticsSettings
 from dagster_project.ingest.loader import load_landing_day
 from dagster_project.synthetic import SyntheticSpec, generate
 from dagster_project.warehouse import migrate
-from dagster_project.warehouse.database import connect, database_name
+from dagster_project.warehouse.database import connect
 from dagster_project.warehouse.dbt import run_dbt
-from tests.analytics_assets.helpers import ground_truth_declarations, write_declarations
-from tests.conftest import create_scratch_database
+from tests.analytics_assets.helpers import ground_truth_declarations, write_all_results, write_declarations
+from tests.conftest import create_scratch_database, drop_database
 
 WORKSPACES = ("acme", "beta")
 MAPPED = "beta"
@@ -153,37 +139,22 @@ def _land_two_workspaces(root: Path) -> Path:
     return landing
 
 
-def _write_results(url: str) -> None:
-    """Every analysis result table for END, by the pipeline's own functions."""
-    window = AnalysisWindow.ending(END, 90)
+def _copy_an_insight_to_every_workspace(url: str) -> None:
+    """Ten days of data give few significant insights, not always one per workspace: copy one so
+    the reader's filter is checked on rows of both workspaces."""
+    others = sql.SQL(", ").join(map(sql.Identifier, [c for c in INSIGHT_COLUMNS if c != "workspace_id"]))
     with connect(url) as conn:
-        frame = prepare_features(read_content_features(conn, window), END)
-        for table, columns, rows in (
-            (
-                "correlation_analysis_results",
-                CORRELATION_COLUMNS,
-                correlation_day(frame, window, THRESHOLDS, min_items_per_creator=5),
-            ),
-            (
-                "feature_importance_results",
-                IMPORTANCE_COLUMNS,
-                importance_day(frame, window, THRESHOLDS, min_items_per_creator=5, bootstrap_resamples=20),
-            ),
-            ("platform_comparison_results", PLATFORM_COLUMNS, platform_day(frame, window, THRESHOLDS)),
-            ("ab_test_performance", AB_COLUMNS, ab_day(conn, END, THRESHOLDS, window_days=90)[0]),
-        ):
-            replace_day(conn, table, END, columns, rows)
-        trends = trend_day(read_history(conn, window.start, END), END, 90, THRESHOLDS.min_sample_size)
-        replace_day(conn, "trend_analysis_results", END, TREND_COLUMNS, trends.trend_rows)
-        replace_day(conn, "performance_anomalies", END, ANOMALY_COLUMNS, trends.anomaly_rows)
-
-
-def _drop_database(server_url: str, url: str) -> None:
-    """Drop the scratch database (by its parsed name: the server URL may carry a socket path)."""
-    with connect(server_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database_name(url)))
-        )
+        for workspace in WORKSPACES:
+            conn.execute(
+                sql.SQL(
+                    "insert into analytics.optimization_insights (workspace_id, {others}) "
+                    "select %(w)s, {others} from analytics.optimization_insights "
+                    "where not exists "
+                    "(select from analytics.optimization_insights where workspace_id = %(w)s) "
+                    "limit 1"
+                ).format(others=others),
+                {"w": workspace},
+            )
 
 
 @pytest.fixture(scope="module")
@@ -202,10 +173,11 @@ def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         files = declaration_files(landing)
         with connect(url) as conn:
             sync_declarations(conn, read_declarations(files, settings.DEFAULT_WORKSPACE_ID), len(files))
-        _write_results(url)
+        write_all_results(url, END, THRESHOLDS)
+        _copy_an_insight_to_every_workspace(url)
         yield url
     finally:
-        _drop_database(server_url, url)
+        drop_database(url)
 
 
 @pytest.fixture(scope="module")

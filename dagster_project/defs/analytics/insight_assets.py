@@ -12,9 +12,9 @@ from collections import Counter
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from dagster_project.analytics.insights import ReportedInsight, generate_insights, report
-from dagster_project.analytics_io.insight_inputs import read_day, read_previous_reports
-from dagster_project.analytics_io.insight_rows import INSIGHT_COLUMNS, insight_rows
+from dagster_project.analytics.insights import ReportedInsight
+from dagster_project.analytics_io.insight_day import insight_day
+from dagster_project.analytics_io.insight_rows import INSIGHT_COLUMNS
 from dagster_project.analytics_io.rows import Row
 from dagster_project.analytics_io.store import replace_day
 from dagster_project.config import get_settings
@@ -120,20 +120,18 @@ def optimization_insights(
         rows: list[Row] = []
         for number, day in enumerate(days, start=1):
             with connect(warehouse.url()) as conn:
-                workspaces = read_day(conn, day, config.days, settings.LOW_PERFORMANCE_THRESHOLD)
-                previous = read_previous_reports(conn, day)
-                reported = [
-                    item
-                    for inputs in workspaces
-                    for item in report(generate_insights(inputs), previous.get(inputs.workspace_id, {}), day)
-                ]
-                rows = insight_rows(reported, day, context.run.run_id)
-                deleted, inserted = replace_day(conn, "optimization_insights", day, INSIGHT_COLUMNS, rows)
-            statuses = Counter(item.status for item in reported)
+                result = insight_day(
+                    conn, day, config.days, settings.LOW_PERFORMANCE_THRESHOLD, context.run.run_id
+                )
+                deleted, inserted = replace_day(
+                    conn, "optimization_insights", day, INSIGHT_COLUMNS, result.rows
+                )
+            rows = result.rows
+            statuses = Counter(item.status for item in result.reported)
             context.log.info(
-                f"[{number}/{len(days)}] {day}: {len(workspaces)} workspaces, {inserted} insights written "
+                f"[{number}/{len(days)}] {day}: {result.workspaces} workspaces, {inserted} insights written "
                 f"({deleted} replaced): {statuses['new']} new, {statuses['updated']} updated, "
                 f"{statuses['unchanged']} unchanged"
             )
-            written.append((day, reported))
+            written.append((day, result.reported))
         return dg.MaterializeResult(metadata=_metadata(written, rows))
