@@ -1,6 +1,6 @@
 """The seed's Python interface: ``PerformanceAnalyticsManager``, a thin async layer over the reads
-the REST API serves (:mod:`dagster_project.serving.reads`, same queries, same cache) and over
-the API's tracking.
+the REST API serves (:mod:`dagster_project.serving.reads`, same queries, same cache), the API's
+tracking and the export module.
 
 Statistics are not computed on demand: the daily assets compute and store them, and these
 methods read what is stored (``generate_optimization_recommendations`` lists the insights the
@@ -20,12 +20,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from dagster_project.config import AnalyticsSettings, get_settings
+from dagster_project.exports.filters import ExportFilters
+from dagster_project.exports.formats import ExportFormat, export_chunks, export_to_path, prepare
+from dagster_project.exports.reader import ExportReport
 from dagster_project.serving import reads
 from dagster_project.serving.cache import ReadCache, build_cache
-from dagster_project.serving.deps import ConnectionSource
+from dagster_project.serving.deps import ConnectionSource, workspace_scope
 from dagster_project.serving.models_reads import (
     CompareRequest,
     ContentAnalysis,
@@ -191,6 +195,34 @@ class PerformanceAnalyticsManager:
         return await self._read(
             lambda session: reads.realtime_platform_metrics(session, Platform(platform), hours, now)
         )
+
+    async def export_analytics_data(
+        self,
+        format_type: str = "json",
+        timeframe: str = "30d",
+        platforms: Sequence[str] | None = None,
+        content_ids: Sequence[str] | None = None,
+        tables: Sequence[str] = (),
+        path: Path | None = None,
+    ) -> bytes | list[Path]:
+        """The workspace's analytics tables as JSON, CSV or Excel (the export module, as the API's
+        ``GET /analytics/export``): the bytes, or the files written under ``path`` when given
+        (a directory for CSV), which keeps memory flat for long timeframes. ``ValueError`` for an
+        unknown format, timeframe, platform or table."""
+        fmt = ExportFormat(format_type)
+        filters = ExportFilters(
+            timeframe=timeframe, platforms=tuple(platforms or ()), content_ids=tuple(content_ids or ())
+        )
+
+        def export() -> bytes | list[Path]:
+            with self._connections.connect() as conn, workspace_scope(conn, self.workspace_id):
+                resolved, chosen = prepare(conn, filters, tuple(tables))
+                report, now = ExportReport(), dt.datetime.now(dt.UTC)
+                if path is not None:
+                    return export_to_path(conn, fmt, resolved, chosen, Path(path), report, now)
+                return b"".join(export_chunks(conn, fmt, resolved, chosen, report, now))
+
+        return await asyncio.to_thread(export)
 
     def get_cache_stats(self) -> dict[str, object]:
         return self.cache.stats().as_dict()

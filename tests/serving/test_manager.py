@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Coroutine, Iterator
 from typing import Any
 
@@ -167,3 +168,22 @@ def test_errors_are_python_exceptions(manager):
         run(manager.get_platform_insights("myspace"))
     with pytest.raises(ValueError):
         run(manager.analyze_content_performance("tt-000001", analysis_type="deep"))
+
+
+def test_export_delegates_to_the_export_module(manager, reads_warehouse, tmp_path):
+    document = json.loads(
+        run(manager.export_analytics_data("json", timeframe="7d", tables=["optimization_insights"]))
+    )
+    rows = document["tables"]["optimization_insights"]
+    with connect(reads_warehouse.url) as conn:
+        stored = conn.execute(
+            "select count(*) from analytics.optimization_insights where workspace_id = 'acme'"
+        )
+        assert len(rows) == stored.fetchone()[0]
+    assert {r["workspace_id"] for r in rows} == {"acme"}
+    files = run(
+        manager.export_analytics_data("csv", timeframe="7d", tables=["optimization_insights"], path=tmp_path)
+    )
+    assert [f.name for f in files] and all(f.stat().st_size > 0 for f in files)
+    with pytest.raises(ValueError):
+        run(manager.export_analytics_data("pdf"))
