@@ -38,7 +38,6 @@ from dagster_project.serving.models_admin import (
     Versions,
 )
 from dagster_project.serving.recalculation import RecalculationError, request_recalculation
-from dagster_project.warehouse.generations import bump_generations
 from dagster_project.warehouse.retention import RetentionPolicy, apply_retention, read_partitions
 
 log = logging.getLogger(__name__)
@@ -151,11 +150,6 @@ def cleanup(request: Request, caller: AdminCaller, now: Now) -> CleanupResponse:
             "retention needs the warehouse owner's privileges; the API's login lacks them "
             "(retention_sensor runs it daily)",
         ) from error
-    relations = {
-        "raw.engagement_snapshots" if r.kind == "raw_partition" else r.table_or_partition for r in removals
-    }
-    with request.app.state.connections.connect() as conn:
-        bump_generations(conn, relations)  # cached reads of removed rows are stale now
     rows = sum(r.rows for r in removals)
     log.info("cleanup by key %s as of %s: %d removals, %d rows", caller.key_id, today, len(removals), rows)
     return CleanupResponse(

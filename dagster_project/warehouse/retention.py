@@ -40,6 +40,7 @@ from psycopg import sql
 
 from dagster_project.config import AnalyticsSettings, get_settings
 from dagster_project.warehouse.database import connect
+from dagster_project.warehouse.generations import bump_generations
 
 DataClass = Literal["raw", "history", "results", "rejected"]
 RemovalKind = Literal["raw_partition", "ingest_log", "history", "results", "rejected"]
@@ -380,7 +381,8 @@ def apply_plan(
     """Carry out ``plan``: drop its partitions, then prune each table; returns what was removed.
 
     Every step commits on its own, so an interrupted run keeps what it removed and the next run
-    carries on.  Tables with nothing to remove are not listed.
+    carries on.  Tables with nothing to remove are not listed.  The generations of the relations
+    that lost rows are bumped at the end, so serving caches stop answering with removed rows.
     """
     removals: list[Removal] = []
 
@@ -395,7 +397,15 @@ def apply_plan(
             record(drop_partition(conn, drop, lock_timeout))
         for prune in plan.prunes:
             record(prune_rows(conn, prune, batch_rows))
+        bump_generations(conn, {removed_relation(r) for r in removals})
     return removals
+
+
+def removed_relation(removal: Removal) -> str:
+    """The relation readers see: a dropped day partition belongs to ``raw.engagement_snapshots``."""
+    if removal.kind == "raw_partition":
+        return f"{SNAPSHOTS_SCHEMA}.{SNAPSHOTS_TABLE}"
+    return removal.table_or_partition
 
 
 def apply_retention(

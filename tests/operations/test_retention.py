@@ -15,6 +15,7 @@ from dagster_project.defs.operations import retention as retention_defs
 from dagster_project.ingest.loader import load_landing_day
 from dagster_project.warehouse.database import connect
 from dagster_project.warehouse.dbt import run_dbt, window_vars
+from dagster_project.warehouse.generations import read_generations
 from dagster_project.warehouse.retention import (
     PartitionBound,
     Removal,
@@ -354,11 +355,14 @@ def test_history_results_and_quarantine_are_pruned_by_their_own_retention(wareho
         "analytics.ab_test_performance": "results",
         "analytics.correlation_analysis_results": "results",
         "analytics.feature_importance_results": "results",
+        "analytics.optimization_insights": "results",
         "analytics.performance_anomalies": "results",
         "analytics.platform_comparison_results": "results",
         "analytics.trend_analysis_results": "results",
     }
     assert all(set(counts) == set(HISTORY_DAYS) for counts in before.values())
+    with connect(warehouse) as conn:
+        generations_before = read_generations(conn, [*targets, "raw.engagement_snapshots"])
 
     removed = apply_retention(warehouse, HISTORY_TODAY, policy, batch_rows=2)
 
@@ -369,6 +373,11 @@ def test_history_results_and_quarantine_are_pruned_by_their_own_retention(wareho
         "analytics.performance_anomalies": ("results", 6, results_cutoff),  # Dec 28 .. Jan 2
     }
     assert all(n > 2 for n in expected_history.values())  # several batches of 2 rows each
+    with connect(warehouse) as conn:  # serving caches see exactly the relations that lost rows change
+        generations_after = read_generations(conn, generations_before)
+    changed = {r for r in generations_before if generations_after[r] != generations_before[r]}
+    assert changed == {r.table_or_partition for r in removed}
+    assert all(generations_after[r] > generations_before[r] for r in changed)
     with connect(warehouse) as conn:
         for table, column in HISTORY_TABLES.items():
             counts = _dated_counts(conn, table, column)
