@@ -58,15 +58,18 @@ def _header(sheet: WriteOnlyWorksheet, names: list[str]) -> list[WriteOnlyCell]:
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: object, fmt: str | None) -> object:
-    """A plain value where the default style shows it right, else a cell with its format. Text is
-    always a string cell: openpyxl would otherwise take text starting with '=' for a formula."""
-    if value is None or (fmt is None and not isinstance(value, str)):
+    """A plain value where the default style shows it right, else a cell with its format. Text
+    starting with '=' is made a string cell: openpyxl would otherwise write it as a formula."""
+    if isinstance(value, str):
+        if not value.startswith("="):
+            return value
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    if value is None or fmt is None:
         return value
     cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    elif fmt:
-        cell.number_format = fmt
+    cell.number_format = fmt
     return cell
 
 
