@@ -5,28 +5,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Any, Literal, get_args
+from typing import Any
 
 from dagster_project.ingest.schema import PLATFORMS
-
-Timeframe = Literal["7d", "30d", "90d", "1y"]
-TIMEFRAME_DAYS: dict[str, int] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365}
+from dagster_project.serving.models_reads import Timeframe
 
 
 @dataclass(frozen=True)
 class ExportFilters:
-    """``as_of`` None: the latest metric day the connection can see (see ``reader.resolve_as_of``).
-    Empty ``platforms`` / ``content_ids``: all of them."""
+    """``timeframe``: the API's timeframes (their names are accepted); ``as_of`` None: the latest
+    day the exported tables hold (see ``reader.resolve_as_of``). Empty ``platforms`` /
+    ``content_ids``: all of them."""
 
-    timeframe: Timeframe = "30d"
+    timeframe: Timeframe = Timeframe.D30
     platforms: tuple[str, ...] = ()
     content_ids: tuple[str, ...] = ()
     workspace_id: str | None = None
     as_of: dt.date | None = None
 
     def __post_init__(self) -> None:
-        if self.timeframe not in get_args(Timeframe):
-            raise ValueError(f"unknown timeframe {self.timeframe!r}: use one of {', '.join(TIMEFRAME_DAYS)}")
+        if self.timeframe not in set(Timeframe):
+            raise ValueError(f"unknown timeframe {self.timeframe!r}: use one of {', '.join(Timeframe)}")
+        object.__setattr__(self, "timeframe", Timeframe(self.timeframe))
         unknown = sorted(set(self.platforms) - set(PLATFORMS))
         if unknown:
             raise ValueError(f"unknown platform {', '.join(unknown)}: use one of {', '.join(PLATFORMS)}")
@@ -41,12 +41,12 @@ class ExportFilters:
         """[start, end] of the timeframe (both inclusive)."""
         if self.as_of is None:
             raise ValueError("the export's as_of day is not resolved yet")
-        return self.as_of - dt.timedelta(days=TIMEFRAME_DAYS[self.timeframe] - 1), self.as_of
+        return self.timeframe.window(self.as_of)
 
     def describe(self) -> dict[str, Any]:
         start, end = self.window
         return {
-            "timeframe": self.timeframe,
+            "timeframe": self.timeframe.value,
             "window_start": start.isoformat(),
             "window_end": end.isoformat(),
             "platforms": list(self.platforms) or "all",

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 
-from dagster_project.exports.filters import ExportFilters, Timeframe
+from dagster_project.exports.filters import ExportFilters
 from dagster_project.exports.formats import (
     EXCEL_MEDIA_TYPE,
     ExportFormat,
@@ -24,12 +24,11 @@ from dagster_project.exports.formats import (
 )
 from dagster_project.exports.reader import ExportReport
 from dagster_project.exports.tables import EXPORT_TABLES
-from dagster_project.ingest.schema import PLATFORMS
 from dagster_project.serving.deps import WorkspaceConnection
+from dagster_project.serving.models_reads import ContentId, Platform, Timeframe
 
 router = APIRouter(prefix="/analytics", tags=["exports"])
 
-ExportPlatform = StrEnum("ExportPlatform", {name: name for name in PLATFORMS})  # type: ignore[misc]
 ExportTableName = StrEnum("ExportTableName", {t.name: t.name for t in EXPORT_TABLES})  # type: ignore[misc]
 MAX_CONTENT_IDS = 500
 
@@ -59,12 +58,9 @@ _FILES = {
 def export_analytics_data(
     conn: WorkspaceConnection,
     export_format: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.JSON,
-    timeframe: Timeframe = "30d",
-    platform: Annotated[list[ExportPlatform], Query()] = [],  # noqa: B006  (FastAPI copies defaults)
-    content_id: Annotated[
-        list[Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[^\x00]+$")]],
-        Query(max_length=MAX_CONTENT_IDS),
-    ] = [],  # noqa: B006
+    timeframe: Timeframe = Timeframe.D30,
+    platform: Annotated[list[Platform], Query()] = [],  # noqa: B006  (FastAPI copies defaults)
+    content_id: Annotated[list[ContentId], Query(max_length=MAX_CONTENT_IDS)] = [],  # noqa: B006
     table: Annotated[list[ExportTableName], Query()] = [],  # noqa: B006
 ) -> StreamingResponse:
     """Analytics tables of the caller's workspace over the timeframe ending on the latest day they

@@ -19,26 +19,26 @@ from dagster_project.defs.analytics.assets import (
     PERFORMANCE_HISTORY,
     PLATFORMS,
 )
+from dagster_project.defs.analytics.insight_assets import INSIGHTS
 from dagster_project.defs.analytics.trend_assets import ANOMALIES, TRENDS
 from dagster_project.defs.partitions import daily_partitions
 from dagster_project.defs.resources import PostgresResource
 from dagster_project.defs.retries import retry_transient_database_errors
-from dagster_project.exports.filters import ExportFilters, Timeframe
+from dagster_project.exports.filters import ExportFilters
 from dagster_project.exports.formats import ExportFormat, export_to_path, file_name, prepare
 from dagster_project.exports.reader import ExportReport
 from dagster_project.warehouse.database import connect
 
 EXPORT = dg.AssetKey(["exports", "analytics_export"])
 BENCHMARKS = dg.AssetKey(["marts", "performance_benchmarks"])
-INSIGHTS = dg.AssetKey(["analytics", "optimization_insights"])
 FORMATS = (ExportFormat.EXCEL, ExportFormat.JSON)
 
 
 class ExportConfig(dg.Config):
-    """``timeframe`` ending on the partition day; optional platform and content filters;
-    ``directory``: where the day's folder goes (default: DATA_DIR/exports)."""
+    """``timeframe`` (7d, 30d, 90d or 1y) ending on the partition day; optional platform and
+    content filters; ``directory``: where the day's folder goes (default: DATA_DIR/exports)."""
 
-    timeframe: Timeframe = "7d"
+    timeframe: str = "7d"
     platforms: list[str] = []
     content_ids: list[str] = []
     directory: str | None = None
@@ -77,7 +77,7 @@ def analytics_export(
         filters, tables = prepare(
             conn,
             ExportFilters(
-                timeframe=config.timeframe,
+                timeframe=config.timeframe,  # type: ignore[arg-type]  (ExportFilters validates it)
                 platforms=tuple(config.platforms),
                 content_ids=tuple(config.content_ids),
                 as_of=dt.date.fromisoformat(day),
