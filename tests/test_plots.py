@@ -197,6 +197,7 @@ def test_insights_figure_ranks_the_top_scores():
     assert [b.get_width() for b in bars] == [10.0, 11.0, 12.0, 13.0, 14.0]  # highest drawn at the top
     labels = [t.get_text() for t in axes.get_yticklabels()]
     assert labels[-1] == "Insight 14"
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["high", "low"]  # the priorities shown
     assert _decoded(png_bytes(insights_figure(rows, limit=20))).format == "PNG"
     with pytest.raises(ValueError):
         insights_figure([])

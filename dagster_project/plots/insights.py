@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#7f7f7f"}
 TITLE_CHARACTERS = 60
@@ -30,6 +31,10 @@ def insights_figure(rows: Iterable[Mapping[str, Any]], limit: int = TOP_INSIGHTS
         [r["priority_score"] for r in top],
         color=[PRIORITY_COLOURS.get(r.get("priority") or "", "#4c72b0") for r in top],
     )
+    shown = {r.get("priority") for r in top}
+    handles = [Patch(color=c, label=level) for level, c in PRIORITY_COLOURS.items() if level in shown]
+    if handles:
+        axes.legend(handles=handles, title="priority", fontsize=7, title_fontsize=7, loc="lower right")
     axes.set_xlabel("priority score (effect size x reach x confidence)")
     axes.set_title(f"Top {len(top)} optimisation insights", fontsize=10)
     axes.tick_params(axis="y", labelsize=7)

@@ -65,7 +65,8 @@ def platform_panels(rows: Iterable[Mapping[str, Any]]) -> tuple[str, list[Platfo
 
 
 def platform_figure(workspace: str, panels: list[PlatformPanel]) -> Figure:
-    """One bar chart per metric: platform means with 95% interval error bars and item counts."""
+    """One bar chart per metric: platform means with 95% interval error bars, item counts under
+    the platform names."""
     if not panels:
         raise ValueError("no platform comparison to plot")
     columns = min(len(panels), 2)
@@ -76,8 +77,8 @@ def platform_figure(workspace: str, panels: list[PlatformPanel]) -> Figure:
         axes = figure.add_subplot(rows, columns, index)
         below = [max(m - low, 0.0) for m, low in zip(panel.means, panel.ci_lower, strict=True)]
         above = [max(high - m, 0.0) for m, high in zip(panel.means, panel.ci_upper, strict=True)]
-        bars = axes.bar(panel.platforms, panel.means, yerr=[below, above], capsize=3, color="#4c72b0")
-        axes.bar_label(bars, labels=[f"n={n}" for n in panel.sample_sizes], fontsize=7, padding=2)
+        labels = [f"{p}\nn={n}" for p, n in zip(panel.platforms, panel.sample_sizes, strict=True)]
+        axes.bar(labels, panel.means, yerr=[below, above], capsize=3, color="#4c72b0")
         axes.set_title(f"{panel.metric}\n{panel.subtitle}", fontsize=9)
         axes.tick_params(axis="x", labelsize=8)
         axes.grid(axis="y", alpha=0.3)
