@@ -264,6 +264,15 @@ def _common_slopes(
     return slopes
 
 
+# Levels are means of residuals plus a fitted trend: a level of zero comes out as +-1e-20 or so.
+ZERO_LEVEL = 1e-9
+
+
+def relative_size(before: float, after: float) -> float | None:
+    """(after - before) / |before|; None when the level before is zero (up to rounding)."""
+    return (after - before) / abs(before) if abs(before) > ZERO_LEVEL else None
+
+
 def _result(
     item: _Prepared, residual: NDArray[np.float64], starts: list[int], slope: float, trend: bool
 ) -> ChangePointResult:
@@ -281,7 +290,7 @@ def _result(
                 level_before=before,
                 level_after=after,
                 size=after - before,
-                relative_size=(after - before) / abs(before) if before != 0 else None,
+                relative_size=relative_size(before, after),
             )
         )
     method = "pelt_mean_trend" if trend else "pelt_mean"

@@ -9,6 +9,7 @@ from dagster_project.analytics.change_points import (
     detect_change_points,
     detect_series_change_points,
     pelt_mean,
+    relative_size,
     robust_sigma,
 )
 
@@ -174,3 +175,10 @@ def test_per_row_trend_flags_match_separate_calls() -> None:
     assert [r.method for r in together] == ["pelt_mean_trend"] * 3 + ["pelt_mean"] * 3
     assert all(r.trend_slope == pytest.approx(2.0, abs=0.15) for r in together[:3])
     assert all(any(abs(c.index - 50) <= 3 for c in r.change_points) for r in together)
+
+
+def test_relative_size_is_undefined_from_a_zero_level_even_with_rounding_noise():
+    assert relative_size(2.0, 3.0) == pytest.approx(0.5)
+    assert relative_size(-2.0, -1.0) == pytest.approx(0.5)
+    assert relative_size(0.0, 5.0) is None
+    assert relative_size(1.3e-25, 5.0) is None  # a fitted zero level: once gave 3.7e25
