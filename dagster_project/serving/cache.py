@@ -18,17 +18,17 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import redis
 
 from dagster_project.config import AnalyticsSettings
+from dagster_project.warehouse.generations import Generations
 
 log = logging.getLogger(__name__)
 
-Generations = Mapping[str, int]
 Clock = Callable[[], float]
 
 DEFAULT_MAX_ENTRIES = 10_000

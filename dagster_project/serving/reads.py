@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -42,6 +44,8 @@ from dagster_project.serving.models_reads import (
 )
 from dagster_project.serving.queries_common import insights_page
 from dagster_project.warehouse.generations import read_generations
+
+log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -96,9 +100,18 @@ class ReadSession:
         payload = self.cache.lookup(key, generations)
         if payload is not None:
             return model.model_validate_json(payload)
+        started = time.perf_counter()
         with workspace_scope(self.conn, self.workspace_id):
             answer = compute(self.conn)
-        self.cache.store(key, generations, answer.model_dump_json())
+        payload = answer.model_dump_json()
+        self.cache.store(key, generations, payload)
+        log.debug(
+            "%s for workspace %s computed in %.1f ms (%d bytes cached)",
+            read,
+            self.workspace_id,
+            (time.perf_counter() - started) * 1000,
+            len(payload),
+        )
         return answer
 
 

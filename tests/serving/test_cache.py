@@ -243,3 +243,24 @@ def test_api_answers_are_cached_until_their_asset_is_rematerialised(reads_wareho
         assert (stats.hits, stats.misses, stats.stale) == (1, 2, 1)
         client.get("/analytics/dashboard/trending", params={"limit": 3}, headers=headers)
         assert cache.stats().hits == 2
+
+
+def test_api_processes_share_answers_through_redis(reads_warehouse: ReadsWarehouse):
+    """Two apps (as two API processes) with REDIS_URL: what one computed, the other serves."""
+    settings = reads_warehouse.settings.model_copy(update={"REDIS_URL": SecretStr(REDIS_URL)})
+    with connect(reads_warehouse.url) as conn:
+        headers = {"X-API-Key": create_api_key(conn, "acme", label="redis tests").token}
+    first_app, second_app = create_app(settings), create_app(settings)
+    cache = first_app.state.cache
+    assert isinstance(cache, RedisCache) and reads_warehouse.url.endswith(cache.prefix.split(":")[-1])
+    try:
+        with TestClient(first_app) as first, TestClient(second_app) as second:
+            computed = first.get("/analytics/dashboard/overview", params={"timeframe": "7d"}, headers=headers)
+            served = second.get("/analytics/dashboard/overview", params={"timeframe": "7d"}, headers=headers)
+        assert computed.status_code == served.status_code == 200
+        assert computed.json() == served.json()
+        stats = second_app.state.cache.stats()
+        assert (stats.backend, stats.hits, stats.misses, stats.size) == ("redis", 1, 1, 1)
+    finally:
+        cache.clear()
+    assert list(cache.client.scan_iter(match=f"{cache.prefix}:*")) == []
