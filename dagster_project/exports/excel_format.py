@@ -105,6 +105,12 @@ def _table_sheet(
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{written + 1}"
 
 
+def _safe_row(sheet: WriteOnlyWorksheet, values: list[object]) -> list[object]:
+    """Cells Excel can hold, for rows that carry the caller's text (filters may hold control
+    characters or start with '=')."""
+    return [_cell(sheet, excel_value(value)[0], None) for value in values]
+
+
 def _metadata_sheet(
     sheet: WriteOnlyWorksheet,
     filters: ExportFilters,
@@ -117,14 +123,15 @@ def _metadata_sheet(
         sheet.column_dimensions[get_column_letter(number)].width = width
     for key, value in metadata.items():
         if key != "tables":
-            sheet.append([key, ", ".join(value) if isinstance(value, list) else value])
+            sheet.append(_safe_row(sheet, [key, ", ".join(value) if isinstance(value, list) else value]))
     sheet.append(["truncated_cells", report.truncated_cells])
     if report.truncated_cells:
         sheet.append(["", f"text cut to Excel's {EXCEL_MAX_CELL_CHARACTERS:,} characters; JSON has it all"])
     sheet.append([])
     sheet.append(_header(sheet, ["table", "source", "rows", "filters applied"]))
     for name, about in metadata["tables"].items():
-        sheet.append([name, about["source"], report.rows.get(name, 0), "; ".join(about["filters_applied"])])
+        filters_applied = "; ".join(about["filters_applied"])
+        sheet.append(_safe_row(sheet, [name, about["source"], report.rows.get(name, 0), filters_applied]))
 
 
 def write_workbook(

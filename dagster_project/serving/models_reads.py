@@ -141,10 +141,6 @@ class CompareRequest(_Model):
         return values
 
 
-class ErrorMessage(_Model):
-    detail: str
-
-
 # --- shared records ------------------------------------------------------------------------------
 
 T = TypeVar("T")

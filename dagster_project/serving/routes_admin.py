@@ -38,6 +38,7 @@ from dagster_project.serving.models_admin import (
     Versions,
 )
 from dagster_project.serving.recalculation import RecalculationError, request_recalculation
+from dagster_project.serving.responses import FORBIDDEN, UNAUTHORISED, UNREADABLE_BODY
 from dagster_project.warehouse.retention import RetentionPolicy, apply_retention, read_partitions
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,12 @@ def _cache_status(request: Request) -> CacheStatus | None:
     return None if cache is None else CacheStatus.model_validate(cache.stats(), from_attributes=True)
 
 
-@router.get("/system/status", response_model=SystemStatus, summary="Versions, database, row counts, cache")
+@router.get(
+    "/system/status",
+    response_model=SystemStatus,
+    responses=UNAUTHORISED,
+    summary="Versions, database, row counts, cache",
+)
 def system_status(request: Request, conn: ApiConnection, caller: ApiCaller) -> SystemStatus:
     started = time.perf_counter()
     server, database = conn.execute("select current_setting('server_version'), current_database()").fetchone()
@@ -135,7 +141,11 @@ def system_status(request: Request, conn: ApiConnection, caller: ApiCaller) -> S
 @router.delete(
     "/admin/cleanup",
     response_model=CleanupResponse,
-    responses={503: {"description": "The API's login may not detach partitions (not the owner)."}},
+    responses={
+        **UNAUTHORISED,
+        **FORBIDDEN,
+        503: {"description": "The API's login may not detach partitions (not the owner)."},
+    },
     summary="Apply the retention windows now (admin)",
 )
 def cleanup(request: Request, caller: AdminCaller, now: Now) -> CleanupResponse:
@@ -183,6 +193,7 @@ DagsterInstance = Annotated[Any, Depends(dagster_instance)]
     "/admin/recalculate",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RecalculateResponse,
+    responses={**UNAUTHORISED, **FORBIDDEN, **UNREADABLE_BODY},
     summary="Recalculate a date range: a Dagster backfill the daemon runs (admin)",
 )
 def recalculate(

@@ -26,6 +26,7 @@ from dagster_project.exports.reader import ExportReport
 from dagster_project.exports.tables import EXPORT_TABLES
 from dagster_project.serving.deps import WorkspaceConnection
 from dagster_project.serving.models_reads import ContentId, Platform, Timeframe
+from dagster_project.serving.responses import UNAUTHORISED
 
 router = APIRouter(prefix="/analytics", tags=["exports"])
 
@@ -51,7 +52,7 @@ _FILES = {
             ),
             "content": _FILES,
         },
-        401: {"description": "Missing, invalid or revoked API key."},
+        **UNAUTHORISED,
         404: {"description": "None of the requested tables exists yet."},
     },
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 
@@ -24,7 +24,6 @@ from dagster_project.serving.models_reads import (
     ContentAnalysisRequest,
     ContentComparison,
     DashboardOverview,
-    ErrorMessage,
     Page,
     Pagination,
     Platform,
@@ -38,18 +37,9 @@ from dagster_project.serving.models_reads import (
     TrendingItem,
 )
 from dagster_project.serving.queries_common import AmbiguousContent, ContentNotFound
+from dagster_project.serving.responses import CONTENT_NOT_FOUND, UNAUTHORISED, UNREADABLE_BODY
 
-router = APIRouter(prefix="/analytics", tags=["reads"])
-
-_UNAUTHORISED: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorMessage, "description": "Missing, invalid or revoked API key."}
-}
-_UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorMessage, "description": "The body could not be read (e.g. not UTF-8)."}
-}
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorMessage, "description": "The content is not in your workspace."}
-}
+router = APIRouter(prefix="/analytics", tags=["reads"], responses=UNAUTHORISED)
 
 
 def read_session(request: Request, conn: ApiConnection, caller: ApiCaller) -> reads.ReadSession:
@@ -77,7 +67,7 @@ def _content_errors() -> Iterator[None]:
 @router.post(
     "/content/analyze",
     response_model=ContentAnalysis,
-    responses={**_UNAUTHORISED, **_UNREADABLE_BODY, **_NOT_FOUND},
+    responses={**UNREADABLE_BODY, **CONTENT_NOT_FOUND},
     summary="Analyse one content item: history, stored trends and anomalies, insights",
 )
 def analyze_content(body: ContentAnalysisRequest, session: Session) -> ContentAnalysis:
@@ -88,7 +78,7 @@ def analyze_content(body: ContentAnalysisRequest, session: Session) -> ContentAn
 @router.post(
     "/platform/insights",
     response_model=PlatformInsights,
-    responses={**_UNAUTHORISED, **_UNREADABLE_BODY},
+    responses=UNREADABLE_BODY,
     summary="One platform: daily metrics against its benchmark, trends, associations, top items",
 )
 def platform_insights(body: PlatformInsightsRequest, session: Session) -> PlatformInsights:
@@ -98,7 +88,7 @@ def platform_insights(body: PlatformInsightsRequest, session: Session) -> Platfo
 @router.post(
     "/optimization/recommendations",
     response_model=Recommendations,
-    responses={**_UNAUTHORISED, **_UNREADABLE_BODY},
+    responses=UNREADABLE_BODY,
     summary="The latest optimisation insights, highest priority first (new and updated by default)",
 )
 def recommendations(session: Session, body: RecommendationsRequest | None = None) -> Recommendations:
@@ -108,7 +98,7 @@ def recommendations(session: Session, body: RecommendationsRequest | None = None
 @router.post(
     "/content/compare",
     response_model=ContentComparison,
-    responses={**_UNAUTHORISED, **_UNREADABLE_BODY, **_NOT_FOUND},
+    responses={**UNREADABLE_BODY, **CONTENT_NOT_FOUND},
     summary="Compare content items metric by metric",
 )
 def compare_content(body: CompareRequest, session: Session) -> ContentComparison:
@@ -119,7 +109,6 @@ def compare_content(body: CompareRequest, session: Session) -> ContentComparison
 @router.get(
     "/dashboard/overview",
     response_model=DashboardOverview,
-    responses=_UNAUTHORISED,
     summary="The workspace over a timeframe: totals, daily series, platforms, trending, insights",
 )
 def dashboard_overview(session: Session, timeframe: Timeframe = Timeframe.D30) -> DashboardOverview:
@@ -129,7 +118,6 @@ def dashboard_overview(session: Session, timeframe: Timeframe = Timeframe.D30) -
 @router.get(
     "/dashboard/trending",
     response_model=Page[TrendingItem],
-    responses=_UNAUTHORISED,
     summary="Trending content as of the latest day, by rank",
 )
 def trending(
@@ -144,7 +132,7 @@ def trending(
 @router.get(
     "/realtime/metrics/{content_id}",
     response_model=RealtimeMetrics,
-    responses={**_UNAUTHORISED, **_NOT_FOUND},
+    responses=CONTENT_NOT_FOUND,
     summary="The latest snapshots of one item (tracked or ingested, before any build)",
 )
 def realtime_metrics(
@@ -157,7 +145,6 @@ def realtime_metrics(
 @router.get(
     "/realtime/platform-metrics/{platform}",
     response_model=RealtimePlatformMetrics,
-    responses=_UNAUTHORISED,
     summary="Snapshots of a platform received in the last hours, and its latest built day",
 )
 def realtime_platform_metrics(

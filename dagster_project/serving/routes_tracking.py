@@ -35,9 +35,10 @@ from dagster_project.serving.models_tracking import (
     TrackRequest,
     TrackResponse,
 )
+from dagster_project.serving.responses import UNAUTHORISED, UNREADABLE_BODY
 from dagster_project.serving.tracking import TrackedSnapshot, TrackOutcome, track_records
 
-router = APIRouter(prefix="/analytics", tags=["tracking"])
+router = APIRouter(prefix="/analytics", tags=["tracking"], responses={**UNAUTHORISED, **UNREADABLE_BODY})
 
 
 def _snapshot_ref(snapshot: TrackedSnapshot) -> SnapshotRef:

@@ -258,3 +258,17 @@ def test_unknown_or_missing_tables(warehouse):
         _, tables = prepare(conn, ExportFilters())
         conn.rollback()
     assert "optimization_insights" not in {t.name for t in tables} and len(tables) == len(TABLES_BY_NAME) - 1
+
+
+def test_excel_keeps_filter_text_excel_cannot_hold_out_of_the_workbook(warehouse, tmp_path):
+    """A content id with a control character (schemathesis sent ``%1F``) made openpyxl refuse the
+    metadata sheet: the filter is shown without it, and matches nothing."""
+    filters = ExportFilters("7d", content_ids=("id\x1fwith-control", "=cmd()"))
+    path = tmp_path / "odd.xlsx"
+    with connect(warehouse.url) as conn:
+        filters, tables = prepare(conn, filters, ("performance_history",))
+        report = ExportReport()
+        export_to_path(conn, ExportFormat.EXCEL, filters, tables, path, report, GENERATED_AT)
+    info = {row[0]: row[1] for row in load_workbook(path)[METADATA_SHEET].iter_rows(values_only=True) if row}
+    assert info["content_ids"] == "=cmd(), idwith-control"
+    assert report.rows == {"performance_history": 0}
