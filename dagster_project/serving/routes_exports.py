@@ -74,7 +74,7 @@ def export_analytics_data(
             content_ids=tuple(content_id),
         )
     except ValueError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     filters, tables = prepare(conn, filters, tuple(t.value for t in table))
     if not tables:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "none of the requested tables exists yet")

@@ -1,7 +1,7 @@
 """A small built warehouse for the read endpoints: two synthetic workspaces (``acme``, ``beta``)
-landed, loaded and built by dbt (marts, materialized views, ``bi`` views), the correlation,
-platform, trend and anomaly results of the last day written by the pipeline's own functions,
-and a few optimisation insights over two days (new, updated and unchanged ones).
+landed, loaded and built by dbt (marts, materialized views, ``bi`` views), every analysis result
+of the last day written by the pipeline's own functions, and known optimisation insights over two
+days (new, updated and unchanged ones) in place of the pipeline's.
 
 The two workspaces share content ids (the generator numbers items the same way), so a read that
 forgot its workspace would mix them.
@@ -15,19 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dagster_project.analytics_io.daily import Thresholds, correlation_day, platform_day
-from dagster_project.analytics_io.frames import AnalysisWindow, prepare_features, read_content_features
-from dagster_project.analytics_io.rows import CORRELATION_COLUMNS, PLATFORM_COLUMNS, jsonb
-from dagster_project.analytics_io.series_frames import read_history
+from dagster_project.analytics_io.daily import Thresholds
+from dagster_project.analytics_io.insight_rows import INSIGHT_COLUMNS
+from dagster_project.analytics_io.rows import jsonb
 from dagster_project.analytics_io.store import replace_day
-from dagster_project.analytics_io.trend_day import trend_day
-from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
 from dagster_project.config import AnalyticsSettings
 from dagster_project.ingest.loader import load_landing_day
 from dagster_project.synthetic import SyntheticSpec, generate
 from dagster_project.warehouse import migrate
 from dagster_project.warehouse.database import connect
 from dagster_project.warehouse.dbt import run_dbt
+from tests.analytics_assets.helpers import write_all_results
 
 WORKSPACES = ("acme", "beta")
 END = dt.date(2026, 10, 31)
@@ -56,53 +54,6 @@ def _land(root: Path) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
     return landing
-
-
-def _write_results(url: str) -> None:
-    window = AnalysisWindow.ending(END, WINDOW_DAYS)
-    with connect(url) as conn:
-        frame = prepare_features(read_content_features(conn, window), END)
-        rows = correlation_day(frame, window, THRESHOLDS, min_items_per_creator=5)
-        replace_day(conn, "correlation_analysis_results", END, CORRELATION_COLUMNS, rows)
-        replace_day(
-            conn,
-            "platform_comparison_results",
-            END,
-            PLATFORM_COLUMNS,
-            platform_day(frame, window, THRESHOLDS),
-        )
-        trends = trend_day(
-            read_history(conn, window.start, END), END, WINDOW_DAYS, THRESHOLDS.min_sample_size
-        )
-        replace_day(conn, "trend_analysis_results", END, TREND_COLUMNS, trends.trend_rows)
-        replace_day(conn, "performance_anomalies", END, ANOMALY_COLUMNS, trends.anomaly_rows)
-
-
-INSIGHT_COLUMNS = (
-    "analysis_date",
-    "workspace_id",
-    "insight_id",
-    "insight_type",
-    "platform",
-    "priority",
-    "priority_score",
-    "effect_score",
-    "reach_score",
-    "confidence_score",
-    "title",
-    "description",
-    "impact_prediction",
-    "impact_estimate",
-    "impact_ci_lower",
-    "impact_ci_upper",
-    "impact_unit",
-    "implementation_difficulty",
-    "affected_content",
-    "data_supporting",
-    "evidence_hash",
-    "first_reported_date",
-    "status",
-)
 
 
 def insight(
@@ -142,6 +93,7 @@ def insight(
         "evidence_hash": f"{insight_id}-{status}",
         "first_reported_date": first_reported or day,
         "status": status,
+        "run_id": None,
     }
 
 
@@ -202,6 +154,6 @@ def build_reads_warehouse(url: str, root: Path) -> ReadsWarehouse:
     for offset in range(DAYS):
         load_landing_day(url, END - dt.timedelta(days=DAYS - 1 - offset), settings=settings, now=NOW)
     run_dbt(url, ["build", "--exclude-resource-type", "test"])
-    _write_results(url)
-    _write_insights(url)
+    write_all_results(url, END, THRESHOLDS)
+    _write_insights(url)  # replaces the pipeline's insights of END by known ones
     return ReadsWarehouse(url, settings)
