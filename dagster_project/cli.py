@@ -185,14 +185,17 @@ def demo(
     )
     _run_pipeline("history_backfill_job", first, last, chunk_days=10)
     trends_from = max(first, last - dt.timedelta(days=max(trend_days, 1) - 1))
-    console.print(f"4/4 trends, forecasts and anomalies of every series for {trends_from}..{last}")
+    console.print(
+        f"4/4 trends, forecasts and anomalies of every series, and the optimisation insights, "
+        f"for {trends_from}..{last}"
+    )
     _run_pipeline("trends_job", trends_from, last, chunk_days=max(trend_days, 1))
     _print_summary(url, first, last, time.perf_counter() - started)
 
 
 def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> None:
     from dagster_project.ingest.loader import reason_code
-    from dagster_project.warehouse.database import connect
+    from dagster_project.warehouse.database import connect, redact_password
 
     with connect(url) as conn:
         tables = conn.execute(
@@ -231,6 +234,7 @@ def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> N
     for code, count in sorted(counts.items(), key=lambda item: -item[1]):
         rejects.add_row(code, str(count))
     console.print(rejects)
+    _print_top_insights(url, last)
     console.print(f"done in {seconds:.1f}s.")
     console.print(
         "Where to look:\n"
@@ -241,12 +245,32 @@ def _print_summary(url: str, first: dt.date, last: dt.date, seconds: float) -> N
         "  analyses (schema [bold]analytics[/]): correlation_analysis_results, feature_importance_results, "
         "platform_comparison_results, ab_test_performance (experiments: landing/_experiments/*.csv); "
         "trend_analysis_results (trends, seasonality, change points, forecasts) and "
-        "performance_anomalies for the last days\n"
+        "performance_anomalies for the last days; optimization_insights (prioritised recommendations)\n"
         "  Dagster UI on the same database:  [bold]perf-analytics dev[/]  then http://127.0.0.1:3000 "
         "(asset groups ingest, warehouse, analytics and trends, daily partitions, the runs of this demo; "
         "trends_job backfills more days of trends)\n"
-        f'  SQL:  [bold]psql "{url}"[/]'
+        "  REST API:  [bold]perf-analytics api-key create --workspace default[/]  then  "
+        "[bold]perf-analytics serve[/]  (OpenAPI docs at http://127.0.0.1:8000/docs)\n"
+        "  Exports:  [bold]perf-analytics export -f excel -o analytics.xlsx[/]  (or json / csv)\n"
+        f'  SQL:  [bold]psql "{redact_password(url)}"[/]'
     )
+
+
+def _print_top_insights(url: str, day: dt.date, limit: int = 5) -> None:
+    from dagster_project.warehouse.database import connect
+
+    with connect(url) as conn:
+        rows = conn.execute(
+            "select priority, title, impact_prediction from analytics.optimization_insights "
+            "where analysis_date = %s order by priority_score desc, insight_id limit %s",
+            (day, limit),
+        ).fetchall()
+    top = Table(title=f"top optimisation insights of {day}")
+    for column in ("priority", "insight", "expected impact"):
+        top.add_column(column)
+    for priority, title, impact in rows:
+        top.add_row(priority, title, impact)
+    console.print(top)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from dagster_project.config import (
     platform_configs,
 )
 from dagster_project.ingest.schema import PLATFORMS
+from dagster_project.warehouse.database import redact_password
 
 
 def test_defaults_match_the_seed_names():
@@ -42,3 +43,16 @@ def test_every_platform_has_config_from_the_seed():
 def test_unknown_platform_names_the_known_ones():
     with pytest.raises(KeyError, match="youtube"):
         get_platform_config("myspace")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:p%40ss@h:5432/db?sslmode=require", "postgresql://u:***@h:5432/db?sslmode=require"),
+        ("postgresql://u@h/db?password=s3cr3t&sslmode=x", "postgresql://u@h/db?password=***&sslmode=x"),
+        ("postgresql://postgres@127.0.0.1:5432/test", "postgresql://postgres@127.0.0.1:5432/test"),
+        ("postgresql://postgres:@/postgres?host=/x/pg", "postgresql://postgres:@/postgres?host=/x/pg"),
+    ],
+)
+def test_printed_urls_hide_the_password(url, shown):
+    assert redact_password(url) == shown

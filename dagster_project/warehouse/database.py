@@ -39,6 +39,21 @@ def with_database(url: str, dbname: str) -> str:
     return urlunsplit(parts._replace(path="/" + dbname))
 
 
+def redact_password(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password=`` parameter) replaced by ``***``,
+    for printing."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password:  # an empty one (the embedded server's) hides nothing
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    query = "&".join(
+        f"{key}=***" if key == "password" else f"{key}={value}"
+        for key, _, value in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 def database_name(url: str) -> str:
     return unquote(urlsplit(url).path.lstrip("/")) or "postgres"
 
