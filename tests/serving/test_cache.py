@@ -26,7 +26,7 @@ from dagster_project.serving.app import create_app
 from dagster_project.serving.auth import create_api_key
 from dagster_project.serving.cache import MemoryCache, ReadCache, RedisCache, build_cache
 from dagster_project.serving.reads import ReadSession
-from dagster_project.warehouse.database import connect
+from dagster_project.warehouse.database import connect, database_name
 from dagster_project.warehouse.generations import read_generations
 from tests.ingest.landing_helpers import NOW, snapshot, write_csv
 from tests.serving.reads_warehouse import ReadsWarehouse
@@ -252,7 +252,8 @@ def test_api_processes_share_answers_through_redis(reads_warehouse: ReadsWarehou
         headers = {"X-API-Key": create_api_key(conn, "acme", label="redis tests").token}
     first_app, second_app = create_app(settings), create_app(settings)
     cache = first_app.state.cache
-    assert isinstance(cache, RedisCache) and reads_warehouse.url.endswith(cache.prefix.split(":")[-1])
+    # keys are prefixed by the database's name (a socket URL ends in ?host=..., not in the name)
+    assert isinstance(cache, RedisCache) and cache.prefix.split(":")[-1] == database_name(reads_warehouse.url)
     try:
         with TestClient(first_app) as first, TestClient(second_app) as second:
             computed = first.get("/analytics/dashboard/overview", params={"timeframe": "7d"}, headers=headers)
