@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from dagster_project.analytics_io.store import replace_day
 from dagster_project.analytics_io.trend_day import trend_day
 from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
 from dagster_project.config import get_settings
+from dagster_project.synthetic import SyntheticSpec, generate
 from dagster_project.warehouse.database import connect
 from tests.ingest.landing_helpers import snapshot, write_csv
 
@@ -261,3 +263,26 @@ def write_all_results(
     with connect(url) as conn:
         insights = insight_day(conn, day, 90, get_settings().LOW_PERFORMANCE_THRESHOLD, run_id=None)
         replace_day(conn, "optimization_insights", day, INSIGHT_COLUMNS, insights.rows)
+
+
+def land_workspaces(
+    root: Path, workspaces: Sequence[str], items: int, days: int, end: dt.date, declarations: bool = True
+) -> Path:
+    """Synthetic landing files of several workspaces (seeds 1, 2, ...) in one landing folder, file
+    names prefixed by the workspace so they do not overwrite each other; with ``declarations``,
+    each workspace's planted experiments as a declaration file next to them. The generator numbers
+    items the same way in every workspace, so they share content ids: a read that forgot its
+    workspace would mix them."""
+    landing = root / "landing"
+    for seed, workspace in enumerate(workspaces, start=1):
+        own = root / workspace
+        spec = SyntheticSpec(items=items, days=days, end_date=end, seed=seed, workspace_id=workspace)
+        summary = generate(own, spec)
+        for path in own.glob("*/*/*.*"):
+            target = landing / path.parent.parent.name / path.parent.name / f"{workspace}-{path.name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        if declarations:
+            rows = ground_truth_declarations(summary.ground_truth_path)
+            write_declarations(landing, f"{workspace}.csv", rows)
+    return landing

@@ -23,11 +23,9 @@ relation added later is covered without editing this file:
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -41,11 +39,10 @@ from dagster_project.analytics_io.experiments import declaration_files, read_dec
 from dagster_project.analytics_io.insight_rows import INSIGHT_COLUMNS
 from dagster_project.config import AnalyticsSettings
 from dagster_project.ingest.loader import load_landing_day
-from dagster_project.synthetic import SyntheticSpec, generate
 from dagster_project.warehouse import migrate
 from dagster_project.warehouse.database import connect
 from dagster_project.warehouse.dbt import run_dbt
-from tests.analytics_assets.helpers import ground_truth_declarations, write_all_results, write_declarations
+from tests.analytics_assets.helpers import land_workspaces, write_all_results
 from tests.conftest import create_scratch_database, drop_database
 
 WORKSPACES = ("acme", "beta")
@@ -122,23 +119,6 @@ class Relation:
 # --- the warehouse ------------------------------------------------------------------------------
 
 
-def _land_two_workspaces(root: Path) -> Path:
-    """Synthetic landing files of both workspaces in one landing folder (file names prefixed by
-    the workspace, so they do not overwrite each other); the declaration files next to them."""
-    landing = root / "landing"
-    for seed, workspace in enumerate(WORKSPACES, start=1):
-        own = root / workspace
-        summary = generate(
-            own, SyntheticSpec(items=40, days=DAYS, end_date=END, seed=seed, workspace_id=workspace)
-        )
-        for path in own.glob("*/*/*.*"):
-            target = landing / path.parent.parent.name / path.parent.name / f"{workspace}-{path.name}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-        write_declarations(landing, f"{workspace}.csv", ground_truth_declarations(summary.ground_truth_path))
-    return landing
-
-
 def _copy_an_insight_to_every_workspace(url: str) -> None:
     """Ten days of data give few significant insights, not always one per workspace: copy one so
     the reader's filter is checked on rows of both workspaces."""
@@ -163,7 +143,7 @@ def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         migrate.upgrade(url)
         root = tmp_path_factory.mktemp("security_landing")
-        landing = _land_two_workspaces(root)
+        landing = land_workspaces(root, WORKSPACES, items=40, days=DAYS, end=END)
         settings = AnalyticsSettings(
             DATABASE_URL=url, LANDING_DIR=landing, DATA_DIR=root / ".data", APP_ENV="testing"
         )

@@ -10,7 +10,6 @@ forgot its workspace would mix them.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,10 @@ from dagster_project.analytics_io.rows import jsonb
 from dagster_project.analytics_io.store import replace_day
 from dagster_project.config import AnalyticsSettings
 from dagster_project.ingest.loader import load_landing_day
-from dagster_project.synthetic import SyntheticSpec, generate
 from dagster_project.warehouse import migrate
 from dagster_project.warehouse.database import connect
 from dagster_project.warehouse.dbt import run_dbt
-from tests.analytics_assets.helpers import write_all_results
+from tests.analytics_assets.helpers import land_workspaces, write_all_results
 
 WORKSPACES = ("acme", "beta")
 END = dt.date(2026, 10, 31)
@@ -41,19 +39,6 @@ class ReadsWarehouse:
     url: str
     settings: AnalyticsSettings
     end: dt.date = END
-
-
-def _land(root: Path) -> Path:
-    """Landing files of both workspaces in one landing folder (file names prefixed by workspace)."""
-    landing = root / "landing"
-    for seed, workspace in enumerate(WORKSPACES, start=1):
-        own = root / workspace
-        generate(own, SyntheticSpec(items=ITEMS, days=DAYS, end_date=END, seed=seed, workspace_id=workspace))
-        for path in own.glob("*/*/*.*"):
-            target = landing / path.parent.parent.name / path.parent.name / f"{workspace}-{path.name}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-    return landing
 
 
 def insight(
@@ -147,7 +132,7 @@ def _write_insights(url: str) -> None:
 def build_reads_warehouse(url: str, root: Path) -> ReadsWarehouse:
     """Migrate ``url`` and build the warehouse described above into it (about 20 s on 2 cores)."""
     migrate.upgrade(url)
-    landing = _land(root)
+    landing = land_workspaces(root, WORKSPACES, items=ITEMS, days=DAYS, end=END, declarations=False)
     settings = AnalyticsSettings(
         DATABASE_URL=url, LANDING_DIR=landing, DATA_DIR=root / ".data", APP_ENV="testing"
     )
