@@ -8,6 +8,8 @@ import os
 import signal
 import sys
 import time
+import warnings
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +42,8 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
     # so the console shows the progress bar and warnings (the Dagster UI keeps every event).
     for handler in logging.getLogger().handlers:
         handler.setLevel(level)
+    # Known noise: Dagster's own freshness-check sensor passes a beta parameter (not ours to fix).
+    warnings.filterwarnings("ignore", message="Parameter `owners` of initializer `SensorDefinition")
 
 
 @app.command()
@@ -124,6 +128,11 @@ def _run_pipeline(job_name: str, first: dt.date, last: dt.date, chunk_days: int)
     definitions = load_definitions()
     total = (last - first).days + 1
     started = time.perf_counter()
+    # dagster-dbt re-emits every dbt log line on stdout (for compute logs): keep them in a file, and
+    # the console for the progress bar (the Dagster UI has every event of the runs).
+    step_log = get_settings().DATA_DIR / "logs" / f"{job_name}.log"
+    step_log.parent.mkdir(parents=True, exist_ok=True)
+    console.print(f"    step output (dbt's log) in {step_log}")
     with (
         dg.DagsterInstance.get() as instance,
         Progress(
@@ -132,8 +141,10 @@ def _run_pipeline(job_name: str, first: dt.date, last: dt.date, chunk_days: int)
             MofNCompleteColumn(),
             TextColumn("days"),
             TimeElapsedColumn(),
-            console=console,
+            console=Console(file=sys.stdout),  # the terminal, not the redirected stdout below
         ) as progress,
+        step_log.open("a") as log_file,
+        redirect_stdout(log_file),
     ):
         task = progress.add_task(f"{job_name} {first}..{last}", total=total)
 
