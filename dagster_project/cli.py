@@ -42,6 +42,9 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
     # so the console shows the progress bar and warnings (the Dagster UI keeps every event).
     for handler in logging.getLogger().handlers:
         handler.setLevel(level)
+    # Run events reach the console through the runs' own console logger (QUIET_CONSOLE): their
+    # copies propagated to the root logger would print each warning twice.
+    logging.getLogger("dagster").propagate = False
     # Known noise: Dagster's own freshness-check sensor passes a beta parameter (not ours to fix).
     warnings.filterwarnings("ignore", message="Parameter `owners` of initializer `SensorDefinition")
 
