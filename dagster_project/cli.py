@@ -80,11 +80,17 @@ def generate(
 
 
 def _generate(items: int, days: int, end: dt.date, seed: int, landing_dir: Path | None):
-    from dagster_project.synthetic import SyntheticSpec
+    """Landing files, and the planted A/B experiments declared as the analyses expect them."""
+    from dagster_project.analytics_io.experiments import write_declarations
+    from dagster_project.synthetic import SyntheticSpec, experiment_declarations
     from dagster_project.synthetic import generate as generate_files
 
-    spec = SyntheticSpec(items=items, days=days, end_date=end, seed=seed)
-    return generate_files(landing_dir or get_settings().LANDING_DIR, spec)
+    landing = landing_dir or get_settings().LANDING_DIR
+    summary = generate_files(landing, SyntheticSpec(items=items, days=days, end_date=end, seed=seed))
+    declarations = experiment_declarations(summary.ground_truth_path)
+    path = write_declarations(landing, "synthetic.csv", declarations)
+    console.print(f"    {len(declarations)} experiment items declared in {path}")
+    return summary
 
 
 def _date_range(date: dt.datetime | None, start: dt.datetime | None, end: dt.datetime | None):

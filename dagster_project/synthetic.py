@@ -1491,3 +1491,32 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# The generator plants view lifts (a per-item metric) and per-view like-rate lifts.
+GENERATOR_METRIC_KINDS = {"views": "mean", "likes": "rate"}
+
+
+def experiment_declarations(ground_truth_path: Path, metric_age_days: int = 7) -> list[dict[str, Any]]:
+    """Declaration rows (``landing/_experiments/*.csv``) of the experiments a generated data set
+    planted, from its ground-truth file; variant A is the control."""
+    truth = json.loads(ground_truth_path.read_text(encoding="utf-8"))
+    workspace = truth["spec"]["workspace_id"]
+    return [
+        {
+            "workspace_id": workspace,
+            "experiment_id": experiment["experiment_id"],
+            "platform": experiment["platform"],
+            "content_id": content_id,
+            "variant": variant,
+            "is_control": variant == "A",
+            "start_date": experiment["start_date"],
+            "end_date": experiment["end_date"],
+            "primary_metric": experiment["primary_metric"],
+            "metric_kind": GENERATOR_METRIC_KINDS[experiment["primary_metric"]],
+            "metric_age_days": metric_age_days,
+        }
+        for experiment in truth["experiments"]
+        for variant, content_ids in sorted(experiment["variants"].items())
+        for content_id in content_ids
+    ]

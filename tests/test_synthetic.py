@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from dagster_project.analytics_io.experiments import read_declarations, write_declarations
 from dagster_project.ingest.schema import (
     COUNTER_FIELDS,
     METADATA_FIELDS,
@@ -26,6 +27,7 @@ from dagster_project.synthetic import (
     DIRTY_KINDS,
     GROUND_TRUTH_FILENAME,
     SyntheticSpec,
+    experiment_declarations,
     generate,
 )
 
@@ -480,3 +482,24 @@ def test_default_spec_is_fast(tmp_path: Path) -> None:
     assert summary.items == 500 and summary.days == 60
     assert summary.files_by_format["csv"] > 0 and summary.files_by_format["jsonl"] > 0
     assert elapsed < 10
+
+
+def test_planted_experiments_become_declarations_the_analyses_accept(
+    large: tuple[Path, dict[str, Any], list[dict]], tmp_path: Path
+) -> None:
+    root, truth, _ = large
+    rows = experiment_declarations(root / GROUND_TRUTH_FILENAME, metric_age_days=7)
+    path = write_declarations(tmp_path, "synthetic.csv", rows)
+    declared = read_declarations([path], default_workspace_id="default")
+
+    planted = {
+        (e["experiment_id"], variant, content_id)
+        for e in truth["experiments"]
+        for variant, ids in e["variants"].items()
+        for content_id in ids
+    }
+    assert planted and len(declared) == len(planted)
+    keys = zip(declared["experiment_id"], declared["variant"], declared["content_id"], strict=True)
+    assert set(keys) == planted
+    assert (declared["is_control"] == (declared["variant"] == "A")).all()
+    assert set(declared["metric_kind"]) <= {"mean", "rate"}

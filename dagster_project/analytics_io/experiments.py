@@ -104,6 +104,20 @@ class ExperimentDeclarationError(ValueError):
         self.problems = list(problems)
 
 
+def write_declarations(landing_dir: Path, name: str, rows: Sequence[dict[str, Any]]) -> Path:
+    """Write declaration ``rows`` as ``<landing_dir>/_experiments/<name>`` (the columns a declaration
+    file holds; empty cells for None)."""
+    path = landing_dir / EXPERIMENTS_FOLDER / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = [c for c in TABLE_COLUMNS if c != "source_file"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return path
+
+
 def declaration_files(landing_dir: Path) -> list[Path]:
     folder = landing_dir / EXPERIMENTS_FOLDER
     return sorted(folder.glob("*.csv")) if folder.is_dir() else []

@@ -15,19 +15,22 @@ from typing import Any
 import pytest
 
 from dagster_project.analytics_io.daily import Thresholds
-from dagster_project.analytics_io.experiments import declaration_files, read_declarations, sync_declarations
+from dagster_project.analytics_io.experiments import (
+    declaration_files,
+    read_declarations,
+    sync_declarations,
+    write_declarations,
+)
 from dagster_project.config import AnalyticsSettings
 from dagster_project.ingest.loader import load_landing_day
-from dagster_project.synthetic import SyntheticSpec, generate
+from dagster_project.synthetic import SyntheticSpec, experiment_declarations, generate
 from dagster_project.warehouse import migrate
 from dagster_project.warehouse.database import connect
 from dagster_project.warehouse.dbt import run_dbt
 from tests.analytics_assets.helpers import (
     RESULT_TABLES,
-    ground_truth_declarations,
     lab_data,
     land_by_capture_day,
-    write_declarations,
 )
 from tests.conftest import create_scratch_database, drop_database
 
@@ -60,7 +63,7 @@ def warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         summary = generate(landing, SPEC)
         snapshots, lab_declarations = lab_data()
         land_by_capture_day(landing, "tiktok", snapshots)
-        write_declarations(landing, "synthetic.csv", ground_truth_declarations(summary.ground_truth_path))
+        write_declarations(landing, "synthetic.csv", experiment_declarations(summary.ground_truth_path))
         write_declarations(landing, "lab.csv", lab_declarations)
         settings = AnalyticsSettings(
             DATABASE_URL=url, LANDING_DIR=landing, DATA_DIR=landing.parent / ".data", APP_ENV="testing"

@@ -3,9 +3,7 @@ file, and a hand-made "lab" workspace whose experiments have enough items and kn
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from dagster_project.analytics_io.daily import (
     importance_day,
     platform_day,
 )
-from dagster_project.analytics_io.experiments import EXPERIMENTS_FOLDER, TABLE_COLUMNS
+from dagster_project.analytics_io.experiments import write_declarations
 from dagster_project.analytics_io.frames import AnalysisWindow, prepare_features, read_content_features
 from dagster_project.analytics_io.insight_day import insight_day
 from dagster_project.analytics_io.insight_rows import INSIGHT_COLUMNS
@@ -37,51 +35,9 @@ from dagster_project.analytics_io.store import replace_day
 from dagster_project.analytics_io.trend_day import trend_day
 from dagster_project.analytics_io.trend_rows import ANOMALY_COLUMNS, TREND_COLUMNS
 from dagster_project.config import get_settings
-from dagster_project.synthetic import SyntheticSpec, generate
+from dagster_project.synthetic import SyntheticSpec, experiment_declarations, generate
 from dagster_project.warehouse.database import connect
 from tests.ingest.landing_helpers import snapshot, write_csv
-
-DECLARATION_COLUMNS = [c for c in TABLE_COLUMNS if c != "source_file"]
-# The generator plants view lifts (a per-item metric) and per-view like-rate lifts.
-GENERATOR_METRIC_KINDS = {"views": "mean", "likes": "rate"}
-
-
-def write_declarations(landing: Path, name: str, rows: Sequence[Mapping[str, Any]]) -> Path:
-    path = landing / EXPERIMENTS_FOLDER / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=DECLARATION_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    return path
-
-
-def ground_truth_declarations(ground_truth_path: Path, metric_age_days: int = 7) -> list[dict[str, Any]]:
-    """Declaration rows of the generator's experiments (variant A is the control)."""
-    truth = json.loads(ground_truth_path.read_text(encoding="utf-8"))
-    workspace = truth["spec"]["workspace_id"]
-    rows = []
-    for experiment in truth["experiments"]:
-        for variant, content_ids in sorted(experiment["variants"].items()):
-            for content_id in content_ids:
-                rows.append(
-                    {
-                        "workspace_id": workspace,
-                        "experiment_id": experiment["experiment_id"],
-                        "platform": experiment["platform"],
-                        "content_id": content_id,
-                        "variant": variant,
-                        "is_control": variant == "A",
-                        "start_date": experiment["start_date"],
-                        "end_date": experiment["end_date"],
-                        "primary_metric": experiment["primary_metric"],
-                        "metric_kind": GENERATOR_METRIC_KINDS[experiment["primary_metric"]],
-                        "metric_age_days": metric_age_days,
-                    }
-                )
-    return rows
-
 
 LAB = "lab"
 LAB_START = dt.date(2026, 10, 1)
@@ -283,6 +239,6 @@ def land_workspaces(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
         if declarations:
-            rows = ground_truth_declarations(summary.ground_truth_path)
+            rows = experiment_declarations(summary.ground_truth_path)
             write_declarations(landing, f"{workspace}.csv", rows)
     return landing

@@ -15,6 +15,7 @@ from dagster_project.analytics_io.experiments import (
     declaration_files,
     read_declarations,
     sync_declarations,
+    write_declarations,
 )
 from dagster_project.analytics_io.rows import AB_COLUMNS
 from dagster_project.analytics_io.store import replace_day
@@ -26,7 +27,6 @@ from tests.analytics_assets.helpers import (
     LAB_ITEMS_PER_VARIANT,
     day_checksum,
     result_rows,
-    write_declarations,
 )
 
 AFTER_ALL = dt.date(2026, 10, 31)

@@ -20,7 +20,12 @@ from dagster_project.analytics_io.daily import (
     importance_day,
     platform_day,
 )
-from dagster_project.analytics_io.experiments import declaration_files, read_declarations, sync_declarations
+from dagster_project.analytics_io.experiments import (
+    declaration_files,
+    read_declarations,
+    sync_declarations,
+    write_declarations,
+)
 from dagster_project.analytics_io.frames import AnalysisWindow, prepare_features, read_content_features
 from dagster_project.analytics_io.rows import (
     AB_COLUMNS,
@@ -38,7 +43,7 @@ from dagster_project.synthetic import SyntheticSpec, generate
 from dagster_project.warehouse import migrate
 from dagster_project.warehouse.database import connect
 from dagster_project.warehouse.dbt import run_dbt
-from tests.analytics_assets.helpers import lab_data, land_by_capture_day, write_declarations
+from tests.analytics_assets.helpers import lab_data, land_by_capture_day
 from tests.conftest import create_scratch_database, drop_database
 
 SPEC = SyntheticSpec(items=40, days=24, end_date=dt.date(2026, 10, 24), seed=7)  # lab days included
