@@ -403,6 +403,13 @@ def _assert_rows_close(rows: list[tuple], expected: list[tuple], relation: str) 
                 assert value == wanted, (relation, row, want)
 
 
+SHUTDOWN_REASONS = (
+    "terminating connection due to administrator command",
+    "server closed the connection unexpectedly",
+    "the database system is shutting down",
+)
+
+
 @pytest.fixture
 def restartable() -> Iterator[Server]:
     started = Server()
@@ -429,7 +436,8 @@ def test_postgres_restarted_mid_ingest_is_retried_and_equals_a_clean_run(
     output = child.output()
     # The step says what happened: a transient error, the server's reason, the retry.
     assert "transient database error (attempt 1 of 4)" in output, output[-4000:]
-    assert "terminating connection due to administrator command" in output, output[-4000:]
+    # Which words the server's reason takes depends on where the shutdown caught the COPY.
+    assert any(reason in output for reason in SHUTDOWN_REASONS), output[-4000:]
     if code != 0:
         # The retry could not be recorded (the run's own storage lives on the restarted server):
         # the failure must still name the cause, and a re-run must succeed.
