@@ -169,10 +169,7 @@ def track_records(
         inserted = _insert_snapshots(conn, accepted)
         stored = accepted[accepted["source_line"].isin(inserted)]
         duplicates = _duplicates(accepted[~accepted["source_line"].isin(inserted)], frame)
-        # Empty frames left out: an empty slice of an Arrow-backed column, concatenated, is
-        # written by Arrow's CSV writer as NUL bytes (pandas 3.1 / pyarrow 26).
-        parts = [part for part in (result.rejected, duplicates) if not part.empty]
-        rejected = pd.concat(parts, ignore_index=True) if parts else result.rejected
+        rejected = pd.concat([result.rejected, duplicates], ignore_index=True)
         copy_frame(
             conn,
             "raw.rejected_snapshots",

@@ -26,6 +26,11 @@ def frame_to_csv(frame: pd.DataFrame) -> bytes:
     """
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for index, column in enumerate(table.columns):
+        if column.num_chunks > 1:
+            # A frame concatenated from an empty slice keeps an empty chunk, which Arrow's CSV
+            # writer (pyarrow 26) turns into NUL bytes: leave the empty chunks out.
+            column = pa.chunked_array([c for c in column.chunks if len(c)], type=column.type)
+            table = table.set_column(index, table.field(index), column)
         if pa.types.is_timestamp(column.type) and column.type.tz is not None:
             naive = column.cast(pa.timestamp(column.type.unit, tz="UTC")).cast(pa.timestamp(column.type.unit))
             text = pc.binary_join_element_wise(pc.cast(naive, pa.string()), pa.scalar("+00"), "")
